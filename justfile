@@ -1,0 +1,44 @@
+# The verbs of this project; each is a thin call to the `sale-orders` CLI or a tool. `just --list` shows them.
+
+# serve the API (embedded PostgreSQL unless DATABASE_URL is set)
+serve *ARGS:
+    uv run sale-orders serve {{ARGS}}
+
+# run the whole test suite, as CI does
+test *ARGS:
+    uv run pytest {{ARGS}}
+
+# lint and type-check
+lint:
+    uv run ruff check .
+    uv run ruff format --check .
+    uv run mypy
+
+# format the code
+fmt:
+    uv run ruff check --fix .
+    uv run ruff format .
+
+# regenerate the sync family from the async one
+twin:
+    uvx --from unasyncd==0.10.1 --with ruff==0.17.5 unasyncd
+
+# apply database migrations
+db-upgrade:
+    uv run sale-orders db upgrade
+
+# fill the database with demo data
+demo-data ORDERS="10000":
+    uv run sale-orders demo-data --orders {{ORDERS}}
+
+# regenerate contracts/openapi.json from the app
+spec:
+    uv run sale-orders openapi
+
+# regenerate the Python SDK in clients/python from contracts/openapi.json
+client:
+    uv run sale-orders client
+
+# everything CI runs
+ci:
+    bash .ci/run

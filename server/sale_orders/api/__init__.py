@@ -1,0 +1,1 @@
+"""Routes that belong to neither family: health, the docs UI."""

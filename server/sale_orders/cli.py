@@ -1,0 +1,112 @@
+"""The `sale-orders` command: serve the API, migrate the database, fill it with demo data, export contracts."""
+
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+import click
+from sqlalchemy.engine import URL
+
+from sale_orders.settings import Settings
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[URL]:
+    """The configured server, or an embedded one started now and stopped when the block ends."""
+    if settings.configured_url is not None:
+        yield settings.configured_url
+        return
+    from sale_orders.db.embedded import embedded_postgres  # noqa: PLC0415
+
+    # SIGTERM would otherwise end the process without stopping the embedded server.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    click.echo(f"starting embedded PostgreSQL in {settings.data_dir.resolve()} ...", err=True)
+    with embedded_postgres(settings.data_dir) as url:
+        yield url
+    click.echo("embedded PostgreSQL stopped", err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Sale Orders API: the same API as sync (`def`) and async (`async def`) handlers, over PostgreSQL.
+
+    Configure with DATABASE_URL (or the DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD variables) in the
+    environment or a .env file; without them an embedded PostgreSQL 18 keeps its data in DATA_DIR (.data).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="interface to listen on")
+@click.option("--port", default=8000, show_default=True, help="TCP port")
+@click.option("--workers", default=1, show_default=True, help="worker processes")
+@click.option("--reload", is_flag=True, help="restart when the code changes (development)")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Apply migrations and serve the API (with an embedded PostgreSQL unless one is configured)."""
+    import uvicorn  # noqa: PLC0415
+
+    from sale_orders.db.migrate import upgrade  # noqa: PLC0415
+
+    settings = Settings()
+    with database(settings) as url:
+        upgrade(url)
+        # Workers build their app from the environment: hand them the URL of the server just chosen.
+        os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
+        click.echo(f"API on http://{host}:{port}/sync and /async, docs on http://{host}:{port}/docs", err=True)
+        uvicorn.run(
+            "sale_orders.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_level="info",
+        )
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations (Alembic)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations to the configured (or embedded) database."""
+    from sale_orders.db.migrate import upgrade  # noqa: PLC0415
+
+    with database(Settings()) as url:
+        upgrade(url, revision)
+    click.echo(f"database upgraded to {revision}", err=True)
+
+
+@db.command("revision")
+@click.option("-m", "--message", required=True, help="what the migration changes")
+def db_revision(message: str) -> None:
+    """Write a new migration from the difference between the models and the database."""
+    from sale_orders.db.migrate import new_revision, upgrade  # noqa: PLC0415
+
+    with database(Settings()) as url:
+        upgrade(url)
+        new_revision(url, message)
+
+
+@main.command()
+@click.option("--output", type=click.Path(path_type=Path), default=Path("contracts/openapi.json"), show_default=True)
+def openapi(output: Path) -> None:
+    """Write the OpenAPI contract (deterministic: the same app gives the same bytes)."""
+    from sale_orders.contract import write_contract  # noqa: PLC0415
+
+    write_contract(output)
+    click.echo(f"wrote {output}", err=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Database layer: tables, migrations, engines and the embedded server."""

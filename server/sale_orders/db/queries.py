@@ -1,0 +1,44 @@
+"""SQL statements, built once and executed by either family's session."""
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, delete, literal, select, union_all
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.dml import ReturningDelete
+
+from sale_orders.db.models import ContactModel, OrderModel, ProductModel, TagModel
+
+RowT = TypeVar("RowT", ContactModel, ProductModel, TagModel, OrderModel)
+
+
+def page(model: type[RowT], after: int | None, limit: int) -> Select[RowT]:
+    """A keyset page: rows after the id `after`, by id. Its cost does not depend on how deep it is."""
+    statement = select(model).order_by(model.id).limit(limit)
+    return statement if after is None else statement.where(model.id > after)
+
+
+def with_lines_and_tags(statement: Select[OrderModel]) -> Select[OrderModel]:
+    """Load orders with their lines and tags: three statements whatever the number of orders."""
+    return statement.options(selectinload(OrderModel.order_lines), selectinload(OrderModel.tags))
+
+
+def order_by_id(order_id: int) -> Select[OrderModel]:
+    return with_lines_and_tags(select(OrderModel).where(OrderModel.id == order_id))
+
+
+def delete_by_id(model: type[Any], item_id: int) -> ReturningDelete[int]:
+    """Delete one row, returning its id (no row: nothing matched)."""
+    return delete(model).where(model.id == item_id).returning(model.id)
+
+
+def existing_references(contact_id: int | None, product_ids: Sequence[int]) -> Select[str, int]:
+    """One round trip telling which of an order's contact and products exist, as (kind, id) rows."""
+    parts = [select(literal("product"), ProductModel.id).where(ProductModel.id.in_(set(product_ids)))]
+    if contact_id is not None:
+        parts.append(select(literal("contact"), ContactModel.id).where(ContactModel.id == contact_id))
+    return select(*union_all(*parts).subquery().c)
+
+
+def tags_by_id(tag_ids: Sequence[int]) -> Select[TagModel]:
+    return select(TagModel).where(TagModel.id.in_(set(tag_ids))).order_by(TagModel.id)

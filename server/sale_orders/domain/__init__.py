@@ -1,0 +1,1 @@
+"""What the API means, written once for both families: limits, field types, schemas, pricing, errors."""

@@ -1,0 +1,59 @@
+"""Field types shared by every schema: each carries its validation and its OpenAPI form together."""
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from annotated_types import Ge, Le, MultipleOf
+from pydantic import BeforeValidator, EmailStr, Field, PlainSerializer, Strict, StringConstraints
+
+from sale_orders.domain import limits
+
+
+def _json_number(value: Any) -> Any:
+    """Accept JSON numbers only: no strings, no booleans (which Python treats as ints)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        msg = "must be a JSON number"
+        raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a validation error
+    return value
+
+
+def _no_nul(value: Any) -> Any:
+    """Reject what PostgreSQL's text types cannot store (NUL) or UTF-8 cannot encode (lone surrogates)."""
+    if isinstance(value, str) and ("\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)):
+        msg = "must not contain NUL characters or unpaired surrogates"
+        raise ValueError(msg)
+    return value
+
+
+# The pattern publishes the NUL rule in the contract; the validator also catches unpaired surrogates.
+_NO_NUL = r"^[^\x00]*$"
+Name = Annotated[
+    str,
+    Strict(),
+    BeforeValidator(_no_nul),
+    StringConstraints(min_length=1, max_length=limits.NAME_LENGTH, pattern=_NO_NUL),
+]
+TagName = Annotated[
+    str,
+    Strict(),
+    BeforeValidator(_no_nul),
+    StringConstraints(min_length=1, max_length=limits.TAG_LENGTH, pattern=_NO_NUL),
+]
+Email = Annotated[EmailStr, Strict(), Field(max_length=limits.EMAIL_LENGTH)]
+
+Id = Annotated[int, Strict(), Ge(1), Le(limits.MAX_ID)]
+Quantity = Annotated[int, Strict(), Ge(1), Le(limits.MAX_QUANTITY)]
+
+# Money is a Decimal on the server and a JSON number on the wire (as in the original example), with at most
+# two decimals and bounded, so the number a client reads is exactly the Decimal the server computed.
+_as_json_number = PlainSerializer(float, return_type=float, when_used="json")
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_json_number),
+    Ge(0),
+    Le(limits.MAX_PRICE),
+    MultipleOf(limits.PRICE_STEP),
+    Field(json_schema_extra={"type": "number"}),
+    _as_json_number,
+]
+Amount = Annotated[Decimal, Ge(0), Field(json_schema_extra={"type": "number"}), _as_json_number]

@@ -1,0 +1,317 @@
+"""The async family, written by hand: `async def` handlers on the event loop, `AsyncSession` over asyncpg.
+
+The sync family, `_sync.py`, is generated from this file by unasyncd (`just twin`); CI fails if it is stale.
+Services run each operation in one transaction that they commit themselves and return response schemas,
+so no session outlives its handler with work pending. Handlers only translate HTTP to service calls.
+Lists are keyset pages: pass the last id you got as `after` to get the next page.
+"""
+
+from typing import Any, ClassVar, Generic, TypeVar
+
+from advanced_alchemy.exceptions import DuplicateKeyError
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from litestar import Controller
+from litestar.di import NamedDependency
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sale_orders.db import queries
+from sale_orders.db.models import ContactModel, OrderLineModel, OrderModel, ProductModel, TagModel
+from sale_orders.domain import limits, schemas
+from sale_orders.domain.errors import Conflict, NotFound
+from sale_orders.domain.references import require_existing
+from sale_orders.family.params import After, ItemId, Limit
+from sale_orders.family.routing import ASYNC
+
+RowT = TypeVar("RowT", ContactModel, ProductModel, TagModel)
+ReadT = TypeVar("ReadT", bound=BaseModel)
+
+
+class CatalogService(Generic[RowT, ReadT]):
+    """Create, read, page, change and delete one kind of simple row: contacts, products, tags."""
+
+    repository_type: ClassVar[type[SQLAlchemyAsyncRepository[Any]]]
+    read_schema: type[ReadT]
+    noun: ClassVar[str]
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.repository: SQLAlchemyAsyncRepository[RowT] = self.repository_type(
+            session=session, auto_refresh=False, auto_expunge=False
+        )
+
+    async def create(self, data: BaseModel) -> ReadT:
+        async with self.session.begin():
+            try:
+                row = await self.repository.add(self.repository.model_type(**data.model_dump()))
+            except DuplicateKeyError as exc:
+                raise Conflict(f"a {self.noun} with these values already exists") from exc
+        return self.read_schema.model_validate(row)
+
+    async def get(self, item_id: int) -> ReadT:
+        async with self.session.begin():
+            row = await self.session.get(self.repository.model_type, item_id)
+        if row is None:
+            raise NotFound(f"no {self.noun} has id {item_id}")
+        return self.read_schema.model_validate(row)
+
+    async def page(self, after: int | None, limit: int) -> list[ReadT]:
+        async with self.session.begin():
+            rows = (await self.session.scalars(queries.page(self.repository.model_type, after, limit))).all()
+        return [self.read_schema.model_validate(row) for row in rows]
+
+    async def update(self, item_id: int, changes: BaseModel) -> ReadT:
+        async with self.session.begin():
+            row = await self.session.get(self.repository.model_type, item_id, with_for_update=True)
+            if row is None:
+                raise NotFound(f"no {self.noun} has id {item_id}")
+            for field, value in changes.model_dump(exclude_unset=True).items():
+                setattr(row, field, value)
+            try:
+                await self.session.flush()
+            except IntegrityError as exc:
+                raise Conflict(f"a {self.noun} with these values already exists") from exc
+        return self.read_schema.model_validate(row)
+
+    async def delete(self, item_id: int) -> None:
+        async with self.session.begin():
+            try:
+                deleted = (
+                    await self.session.execute(queries.delete_by_id(self.repository.model_type, item_id))
+                ).first()
+            except IntegrityError as exc:
+                raise Conflict(
+                    f"{self.noun} {item_id} is still used by an order; delete or change those first"
+                ) from exc
+        if deleted is None:
+            raise NotFound(f"no {self.noun} has id {item_id}")
+
+
+class ContactRepository(SQLAlchemyAsyncRepository[ContactModel]):
+    model_type = ContactModel
+
+
+class ProductRepository(SQLAlchemyAsyncRepository[ProductModel]):
+    model_type = ProductModel
+
+
+class TagRepository(SQLAlchemyAsyncRepository[TagModel]):
+    model_type = TagModel
+
+
+class ContactService(CatalogService[ContactModel, schemas.Contact]):
+    repository_type, read_schema, noun = ContactRepository, schemas.Contact, "contact"
+
+
+class ProductService(CatalogService[ProductModel, schemas.Product]):
+    repository_type, read_schema, noun = ProductRepository, schemas.Product, "product"
+
+
+class TagService(CatalogService[TagModel, schemas.Tag]):
+    repository_type, read_schema, noun = TagRepository, schemas.Tag, "tag"
+
+
+class OrderService:
+    """Sale orders with their lines and tags; every write is one transaction: all of it, or nothing."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def create(self, data: schemas.OrderCreate) -> schemas.Order:
+        async with self.session.begin():
+            tags = await self._existing(data.contact_id, data.order_lines, data.tag_ids)
+            order = OrderModel(
+                name=data.name,
+                contact_id=data.contact_id,
+                order_lines=[OrderLineModel(**line.model_dump()) for line in data.order_lines],
+                tags=tags,
+            )
+            self.session.add(order)
+            await self._flush()
+        return schemas.Order.of(order)
+
+    async def get(self, order_id: int) -> schemas.Order:
+        async with self.session.begin():
+            order = (await self.session.scalars(queries.order_by_id(order_id))).one_or_none()
+        if order is None:
+            raise NotFound(f"no order has id {order_id}")
+        return schemas.Order.of(order)
+
+    async def page(self, after: int | None, limit: int) -> list[schemas.Order]:
+        async with self.session.begin():
+            orders = (
+                await self.session.scalars(queries.with_lines_and_tags(queries.page(OrderModel, after, limit)))
+            ).all()
+        return [schemas.Order.of(order) for order in orders]
+
+    async def update(self, order_id: int, changes: schemas.OrderUpdate) -> schemas.Order:
+        async with self.session.begin():
+            statement = queries.order_by_id(order_id).with_for_update(of=OrderModel)
+            order = (await self.session.scalars(statement)).one_or_none()
+            if order is None:
+                raise NotFound(f"no order has id {order_id}")
+            given = changes.model_dump(exclude_unset=True)
+            tags = await self._existing(
+                given.get("contact_id"), changes.order_lines if "order_lines" in given else [], given.get("tag_ids", [])
+            )
+            if "name" in given:
+                order.name = changes.name
+            if "contact_id" in given:
+                order.contact_id = changes.contact_id
+            if "order_lines" in given:
+                order.order_lines = [OrderLineModel(**line.model_dump()) for line in changes.order_lines]
+            if "tag_ids" in given:
+                order.tags = tags
+            await self._flush()
+        return schemas.Order.of(order)
+
+    async def delete(self, order_id: int) -> None:
+        async with self.session.begin():
+            deleted = (await self.session.execute(queries.delete_by_id(OrderModel, order_id))).first()
+        if deleted is None:
+            raise NotFound(f"no order has id {order_id}")
+
+    async def _existing(
+        self, contact_id: int | None, lines: list[schemas.OrderLine], tag_ids: list[int]
+    ) -> list[TagModel]:
+        """Check that the contact, products and tags exist (naming any that do not); return the tags."""
+        product_ids = [line.product_id for line in lines]
+        found = []
+        if contact_id is not None or product_ids:
+            found = [
+                (kind, item_id)
+                for kind, item_id in await self.session.execute(queries.existing_references(contact_id, product_ids))
+            ]
+        tags = list((await self.session.scalars(queries.tags_by_id(tag_ids))).all()) if tag_ids else []
+        found += [("tag", tag.id) for tag in tags]
+        require_existing(contact_id=contact_id, product_ids=product_ids, tag_ids=tag_ids, found=found)
+        return sorted(tags, key=lambda tag: tag.id)
+
+    async def _flush(self) -> None:
+        try:
+            await self.session.flush()
+        except IntegrityError as exc:  # a referenced row was deleted after we checked it
+            raise Conflict("a contact, product or tag of this order was deleted meanwhile; retry") from exc
+
+
+_PAGE = limits.DEFAULT_PAGE_SIZE
+
+
+class ContactController(Controller):
+    path = "/contact"
+
+    @ASYNC.post("/", summary="Create a contact")
+    async def create_contact(
+        self, data: schemas.ContactCreate, db_session: NamedDependency[AsyncSession]
+    ) -> schemas.Contact:
+        return await ContactService(db_session).create(data)
+
+    @ASYNC.get("/", summary="List contacts, a page at a time")
+    async def list_contacts(
+        self, db_session: NamedDependency[AsyncSession], after: After = None, limit: Limit = _PAGE
+    ) -> list[schemas.Contact]:
+        return await ContactService(db_session).page(after, limit)
+
+    @ASYNC.get("/{item_id:int}", summary="Read a contact", problems=[404])
+    async def get_contact(self, item_id: ItemId, db_session: NamedDependency[AsyncSession]) -> schemas.Contact:
+        return await ContactService(db_session).get(item_id)
+
+    @ASYNC.patch("/{item_id:int}", summary="Change a contact", problems=[404])
+    async def update_contact(
+        self, item_id: ItemId, data: schemas.ContactUpdate, db_session: NamedDependency[AsyncSession]
+    ) -> schemas.Contact:
+        return await ContactService(db_session).update(item_id, data)
+
+    @ASYNC.delete("/{item_id:int}", summary="Delete a contact without orders", problems=[404, 409])
+    async def delete_contact(self, item_id: ItemId, db_session: NamedDependency[AsyncSession]) -> None:
+        await ContactService(db_session).delete(item_id)
+
+
+class ProductController(Controller):
+    path = "/product"
+
+    @ASYNC.post("/", summary="Create a product")
+    async def create_product(
+        self, data: schemas.ProductCreate, db_session: NamedDependency[AsyncSession]
+    ) -> schemas.Product:
+        return await ProductService(db_session).create(data)
+
+    @ASYNC.get("/", summary="List products, a page at a time")
+    async def list_products(
+        self, db_session: NamedDependency[AsyncSession], after: After = None, limit: Limit = _PAGE
+    ) -> list[schemas.Product]:
+        return await ProductService(db_session).page(after, limit)
+
+    @ASYNC.get("/{item_id:int}", summary="Read a product", problems=[404])
+    async def get_product(self, item_id: ItemId, db_session: NamedDependency[AsyncSession]) -> schemas.Product:
+        return await ProductService(db_session).get(item_id)
+
+    @ASYNC.patch("/{item_id:int}", summary="Change a product", problems=[404])
+    async def update_product(
+        self, item_id: ItemId, data: schemas.ProductUpdate, db_session: NamedDependency[AsyncSession]
+    ) -> schemas.Product:
+        return await ProductService(db_session).update(item_id, data)
+
+    @ASYNC.delete("/{item_id:int}", summary="Delete a product no order uses", problems=[404, 409])
+    async def delete_product(self, item_id: ItemId, db_session: NamedDependency[AsyncSession]) -> None:
+        await ProductService(db_session).delete(item_id)
+
+
+class TagController(Controller):
+    path = "/tag"
+
+    @ASYNC.post("/", summary="Create a tag", problems=[409])
+    async def create_tag(self, data: schemas.TagCreate, db_session: NamedDependency[AsyncSession]) -> schemas.Tag:
+        return await TagService(db_session).create(data)
+
+    @ASYNC.get("/", summary="List tags, a page at a time")
+    async def list_tags(
+        self, db_session: NamedDependency[AsyncSession], after: After = None, limit: Limit = _PAGE
+    ) -> list[schemas.Tag]:
+        return await TagService(db_session).page(after, limit)
+
+    @ASYNC.get("/{item_id:int}", summary="Read a tag", problems=[404])
+    async def get_tag(self, item_id: ItemId, db_session: NamedDependency[AsyncSession]) -> schemas.Tag:
+        return await TagService(db_session).get(item_id)
+
+    @ASYNC.patch("/{item_id:int}", summary="Rename a tag", problems=[404, 409])
+    async def update_tag(
+        self, item_id: ItemId, data: schemas.TagUpdate, db_session: NamedDependency[AsyncSession]
+    ) -> schemas.Tag:
+        return await TagService(db_session).update(item_id, data)
+
+    @ASYNC.delete("/{item_id:int}", summary="Delete a tag no order uses", problems=[404, 409])
+    async def delete_tag(self, item_id: ItemId, db_session: NamedDependency[AsyncSession]) -> None:
+        await TagService(db_session).delete(item_id)
+
+
+class OrderController(Controller):
+    path = "/order"
+
+    @ASYNC.post("/", summary="Create a sale order with its lines and tags", problems=[409, 422])
+    async def create_order(self, data: schemas.OrderCreate, db_session: NamedDependency[AsyncSession]) -> schemas.Order:
+        return await OrderService(db_session).create(data)
+
+    @ASYNC.get("/", summary="List sale orders with lines and tags, a page at a time")
+    async def list_orders(
+        self, db_session: NamedDependency[AsyncSession], after: After = None, limit: Limit = _PAGE
+    ) -> list[schemas.Order]:
+        return await OrderService(db_session).page(after, limit)
+
+    @ASYNC.get("/{item_id:int}", summary="Read a sale order", problems=[404])
+    async def get_order(self, item_id: ItemId, db_session: NamedDependency[AsyncSession]) -> schemas.Order:
+        return await OrderService(db_session).get(item_id)
+
+    @ASYNC.patch("/{item_id:int}", summary="Change a sale order; lines and tags are replaced", problems=[404, 409, 422])
+    async def update_order(
+        self, item_id: ItemId, data: schemas.OrderUpdate, db_session: NamedDependency[AsyncSession]
+    ) -> schemas.Order:
+        return await OrderService(db_session).update(item_id, data)
+
+    @ASYNC.delete("/{item_id:int}", summary="Delete a sale order", problems=[404])
+    async def delete_order(self, item_id: ItemId, db_session: NamedDependency[AsyncSession]) -> None:
+        await OrderService(db_session).delete(item_id)
+
+
+CONTROLLERS = [ContactController, ProductController, TagController, OrderController]

@@ -1,0 +1,25 @@
+"""Path and query parameters shared by both families."""
+
+from typing import Annotated
+
+from litestar.params import PathParameter, QueryParameter
+
+from sale_orders.domain import limits
+
+ItemId = Annotated[int, PathParameter(ge=1, le=limits.MAX_ID, description="the resource's id")]
+After = Annotated[
+    int | None,
+    QueryParameter(
+        ge=1,
+        le=limits.MAX_ID,
+        description="return items with an id greater than this: the last id of the previous page",
+    ),
+]
+Limit = Annotated[
+    int,
+    QueryParameter(
+        ge=1,
+        le=limits.MAX_PAGE_SIZE,
+        description=f"page size, at most {limits.MAX_PAGE_SIZE}; a shorter page is the last one",
+    ),
+]

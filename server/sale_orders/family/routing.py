@@ -1,0 +1,66 @@
+"""Route decorators that differ by family, and the problem responses every operation documents.
+
+This is where `def` handlers are sent to the thread pool: the sync family's decorators pass
+`sync_to_thread=True`; the async family's run handlers on the event loop.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from litestar import delete, get, patch, post
+from litestar.openapi import ResponseSpec
+
+from sale_orders.domain.errors import PROBLEM_JSON, ProblemDetails
+
+_DESCRIPTIONS = {
+    400: "Invalid input: a value has the wrong type, is out of bounds, or is unknown",
+    404: "No resource has this id",
+    409: "Conflicts with stored data: a duplicate name, or still used by an order",
+    422: "Refers to a contact, product or tag that does not exist",
+    503: "The database is unavailable or too slow; retry later",
+}
+
+
+def problem_responses(statuses: Iterable[int]) -> dict[int, ResponseSpec]:
+    """Document the problem-details responses an operation can give (400 and 503 always)."""
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            description=_DESCRIPTIONS[status],
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+        )
+        for status in sorted({400, 503, *statuses})
+    }
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family of routes: its path prefix and how its handlers run."""
+
+    name: str
+    sync_to_thread: bool | None
+
+    @property
+    def path(self) -> str:
+        return f"/{self.name}"
+
+    def _options(self, summary: str, problems: Iterable[int]) -> dict[str, Any]:
+        return {"summary": summary, "sync_to_thread": self.sync_to_thread, "responses": problem_responses(problems)}
+
+    def get(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> get:
+        return get(path, **self._options(summary, problems))
+
+    def post(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> post:
+        return post(path, **self._options(summary, problems))
+
+    def patch(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> patch:
+        return patch(path, **self._options(summary, problems))
+
+    def delete(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> delete:
+        return delete(path, **self._options(summary, problems))
+
+
+ASYNC = Family("async", sync_to_thread=None)
+SYNC = Family("sync", sync_to_thread=True)

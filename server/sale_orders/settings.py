@@ -1,0 +1,59 @@
+"""Settings from the environment and a `.env` file.
+
+`DATABASE_URL` wins; otherwise the original example's `DB_HOST`, `DB_PORT`, `DB_NAME`, `DB_USER` and
+`DB_PASSWORD` are used when `DB_HOST` is set; otherwise the app starts an embedded PostgreSQL.
+"""
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+
+# Two cores here; a thread per core is far too few for I/O-bound handlers, see README "Sizing".
+_DEFAULT_THREADS = min(32, (os.cpu_count() or 1) * 8)
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; every field can be set by an environment variable of the same name."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    database_url: SecretStr | None = Field(
+        default=None, description="postgresql://user:pass@host:port/db; unset: embedded PostgreSQL"
+    )
+    db_host: str | None = None
+    db_port: int = 5432
+    db_name: str = "postgres"
+    db_user: str = "postgres"
+    db_password: SecretStr = SecretStr("")
+    data_dir: Path = Field(default=Path(".data"), description="where the embedded PostgreSQL keeps its files")
+
+    sync_threads: int = Field(default=_DEFAULT_THREADS, ge=1, le=1024, description="threads running sync handlers")
+    sync_pool_size: int = Field(default=_DEFAULT_THREADS, ge=1, description="psycopg2 connections per worker")
+    async_pool_size: int = Field(default=_DEFAULT_THREADS, ge=1, description="asyncpg connections per worker")
+    pool_timeout: int = Field(default=10, ge=1, description="seconds to wait for a free connection")
+    statement_timeout_ms: int = Field(default=10_000, ge=0, description="PostgreSQL statement_timeout")
+
+    @cached_property
+    def configured_url(self) -> URL | None:
+        """The server URL chosen by the environment, or None for the embedded server."""
+        if self.database_url is not None:
+            return make_url(self.database_url.get_secret_value())
+        if self.db_host:
+            return URL.create(
+                "postgresql",
+                username=self.db_user,
+                password=self.db_password.get_secret_value() or None,
+                host=self.db_host,
+                port=self.db_port,
+                database=self.db_name,
+            )
+        return None
+
+
+def with_driver(url: URL | str, driver: str) -> URL:
+    """Return `url` for the SQLAlchemy dialect+driver `postgresql+<driver>`, keeping everything else."""
+    return make_url(url).set(drivername=f"postgresql+{driver}")

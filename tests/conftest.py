@@ -1,0 +1,110 @@
+"""One PostgreSQL per test session (embedded, or TEST_DATABASE_URL), a fresh database in it, emptied per test."""
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Self
+
+import psycopg2
+import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+
+from sale_orders.app import create_app
+from sale_orders.db.embedded import embedded_postgres
+from sale_orders.db.migrate import upgrade
+from sale_orders.settings import with_driver
+
+TABLES = "sale_order_tag, sale_order_line, sale_order, tag, product, contact"
+
+
+def _dsn(url: URL) -> str:
+    return with_driver(url, "psycopg2").set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
+    """The PostgreSQL server the tests use; an embedded one unless TEST_DATABASE_URL is set."""
+    if configured := os.environ.get("TEST_DATABASE_URL"):
+        yield make_url(configured)
+        return
+    with embedded_postgres(tmp_path_factory.mktemp("pg")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: URL) -> Iterator[URL]:
+    """A database of the tests' own, migrated to head, dropped at the end."""
+    name = f"test_sale_orders_{uuid.uuid4().hex[:12]}"
+    admin = psycopg2.connect(_dsn(server_url))
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    url = server_url.set(database=name)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: URL) -> Litestar:
+    return create_app(database_url)
+
+
+@pytest.fixture(scope="session")
+def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(autouse=True)
+def empty_tables(database_url: URL) -> None:
+    """Each test starts from empty tables and ids counting from 1."""
+    with psycopg2.connect(_dsn(database_url)) as connection, connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
+    connection.close()
+
+
+@pytest.fixture(params=["sync", "async"])
+def family(request: pytest.FixtureRequest) -> str:
+    """Each API test runs once per family: `/sync` and `/async`."""
+    return str(request.param)
+
+
+class StatementCounter:
+    """Counts the SQL statements that both families' engines send."""
+
+    def __init__(self, engines: list[Engine]) -> None:
+        self.engines = engines
+        self.statements: list[str] = []
+
+    def _record(self, *args: object) -> None:
+        self.statements.append(str(args[2]))
+
+    def __enter__(self) -> Self:
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_statements(client: TestClient[Litestar], app: Litestar) -> StatementCounter:
+    return StatementCounter([app.state["sync_db_engine"], app.state["async_db_engine"].sync_engine])
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
