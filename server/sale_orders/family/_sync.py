@@ -10,10 +10,11 @@ Lists are keyset pages: pass the last id you got as `after` to get the next page
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from advanced_alchemy.exceptions import DuplicateKeyError
+from advanced_alchemy.exceptions import IntegrityError as RepositoryIntegrityError
 from advanced_alchemy.repository import SQLAlchemySyncRepository
 from litestar import Controller
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,7 +48,7 @@ class CatalogService(Generic[RowT, ReadT]):
         with self.session.begin():
             try:
                 row = self.repository.add(self.repository.model_type(**data.model_dump()))
-            except DuplicateKeyError as exc:
+            except RepositoryIntegrityError as exc:  # the driver decides whether it says 'duplicate key'
                 raise Conflict(f"a {self.noun} with these values already exists") from exc
         return self.read_schema.model_validate(row)
 
@@ -118,7 +119,7 @@ class OrderService:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def create(self, data: schemas.OrderCreate) -> schemas.Order:
+    def create(self, data: JSONBody[schemas.OrderCreate]) -> schemas.Order:
         with self.session.begin():
             tags = self._existing(data.contact_id, data.order_lines, data.tag_ids)
             order = OrderModel(
@@ -198,7 +199,9 @@ class ContactController(Controller):
     path = "/contact"
 
     @SYNC.post("/", summary="Create a contact")
-    def create_contact(self, data: schemas.ContactCreate, db_session: NamedDependency[Session]) -> schemas.Contact:
+    def create_contact(
+        self, data: JSONBody[schemas.ContactCreate], db_session: NamedDependency[Session]
+    ) -> schemas.Contact:
         return ContactService(db_session).create(data)
 
     @SYNC.get("/", summary="List contacts, a page at a time")
@@ -213,7 +216,7 @@ class ContactController(Controller):
 
     @SYNC.patch("/{item_id:int}", summary="Change a contact", problems=[404])
     def update_contact(
-        self, item_id: ItemId, data: schemas.ContactUpdate, db_session: NamedDependency[Session]
+        self, item_id: ItemId, data: JSONBody[schemas.ContactUpdate], db_session: NamedDependency[Session]
     ) -> schemas.Contact:
         return ContactService(db_session).update(item_id, data)
 
@@ -226,7 +229,9 @@ class ProductController(Controller):
     path = "/product"
 
     @SYNC.post("/", summary="Create a product")
-    def create_product(self, data: schemas.ProductCreate, db_session: NamedDependency[Session]) -> schemas.Product:
+    def create_product(
+        self, data: JSONBody[schemas.ProductCreate], db_session: NamedDependency[Session]
+    ) -> schemas.Product:
         return ProductService(db_session).create(data)
 
     @SYNC.get("/", summary="List products, a page at a time")
@@ -241,7 +246,7 @@ class ProductController(Controller):
 
     @SYNC.patch("/{item_id:int}", summary="Change a product", problems=[404])
     def update_product(
-        self, item_id: ItemId, data: schemas.ProductUpdate, db_session: NamedDependency[Session]
+        self, item_id: ItemId, data: JSONBody[schemas.ProductUpdate], db_session: NamedDependency[Session]
     ) -> schemas.Product:
         return ProductService(db_session).update(item_id, data)
 
@@ -254,7 +259,7 @@ class TagController(Controller):
     path = "/tag"
 
     @SYNC.post("/", summary="Create a tag", problems=[409])
-    def create_tag(self, data: schemas.TagCreate, db_session: NamedDependency[Session]) -> schemas.Tag:
+    def create_tag(self, data: JSONBody[schemas.TagCreate], db_session: NamedDependency[Session]) -> schemas.Tag:
         return TagService(db_session).create(data)
 
     @SYNC.get("/", summary="List tags, a page at a time")
@@ -268,7 +273,9 @@ class TagController(Controller):
         return TagService(db_session).get(item_id)
 
     @SYNC.patch("/{item_id:int}", summary="Rename a tag", problems=[404, 409])
-    def update_tag(self, item_id: ItemId, data: schemas.TagUpdate, db_session: NamedDependency[Session]) -> schemas.Tag:
+    def update_tag(
+        self, item_id: ItemId, data: JSONBody[schemas.TagUpdate], db_session: NamedDependency[Session]
+    ) -> schemas.Tag:
         return TagService(db_session).update(item_id, data)
 
     @SYNC.delete("/{item_id:int}", summary="Delete a tag no order uses", problems=[404, 409])
@@ -280,7 +287,7 @@ class OrderController(Controller):
     path = "/order"
 
     @SYNC.post("/", summary="Create a sale order with its lines and tags", problems=[409, 422])
-    def create_order(self, data: schemas.OrderCreate, db_session: NamedDependency[Session]) -> schemas.Order:
+    def create_order(self, data: JSONBody[schemas.OrderCreate], db_session: NamedDependency[Session]) -> schemas.Order:
         return OrderService(db_session).create(data)
 
     @SYNC.get("/", summary="List sale orders with lines and tags, a page at a time")
@@ -295,7 +302,7 @@ class OrderController(Controller):
 
     @SYNC.patch("/{item_id:int}", summary="Change a sale order; lines and tags are replaced", problems=[404, 409, 422])
     def update_order(
-        self, item_id: ItemId, data: schemas.OrderUpdate, db_session: NamedDependency[Session]
+        self, item_id: ItemId, data: JSONBody[schemas.OrderUpdate], db_session: NamedDependency[Session]
     ) -> schemas.Order:
         return OrderService(db_session).update(item_id, data)
 

@@ -1,0 +1,127 @@
+"""Bad input of every kind gets a clear 4xx problem, never a 5xx, and stores nothing."""
+
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Api, assert_problem
+
+HUGE = 2**70
+
+BAD_ORDER_BODIES: dict[str, Any] = {
+    "missing name": {"contact_id": 1},
+    "missing contact": {"name": "SO"},
+    "name of wrong type": {"name": 1, "contact_id": 1},
+    "empty name": {"name": "", "contact_id": 1},
+    "name too long": {"name": "x" * 201, "contact_id": 1},
+    "name with NUL": {"name": "a\x00b", "contact_id": 1},
+    "contact id as text": {"name": "SO", "contact_id": "1"},
+    "contact id as bool": {"name": "SO", "contact_id": True},
+    "contact id as float": {"name": "SO", "contact_id": 1.5},
+    "contact id zero": {"name": "SO", "contact_id": 0},
+    "contact id huge": {"name": "SO", "contact_id": HUGE},
+    "null contact": {"name": "SO", "contact_id": None},
+    "unknown field": {"name": "SO", "contact_id": 1, "discount": 5},
+    "client-chosen id": {"id": 5, "name": "SO", "contact_id": 1},
+    "lines not a list": {"name": "SO", "contact_id": 1, "order_lines": {}},
+    "zero quantity": {"name": "SO", "contact_id": 1, "order_lines": [{"product_id": 1, "quantity": 0, "price": 1}]},
+    "negative quantity": {
+        "name": "SO",
+        "contact_id": 1,
+        "order_lines": [{"product_id": 1, "quantity": -2, "price": 1}],
+    },
+    "fractional quantity": {
+        "name": "SO",
+        "contact_id": 1,
+        "order_lines": [{"product_id": 1, "quantity": 1.5, "price": 1}],
+    },
+    "huge quantity": {"name": "SO", "contact_id": 1, "order_lines": [{"product_id": 1, "quantity": HUGE, "price": 1}]},
+    "negative price": {
+        "name": "SO",
+        "contact_id": 1,
+        "order_lines": [{"product_id": 1, "quantity": 1, "price": -0.01}],
+    },
+    "price as text": {
+        "name": "SO",
+        "contact_id": 1,
+        "order_lines": [{"product_id": 1, "quantity": 1, "price": "1.00"}],
+    },
+    "price with 3 decimals": {
+        "name": "SO",
+        "contact_id": 1,
+        "order_lines": [{"product_id": 1, "quantity": 1, "price": 0.125}],
+    },
+    "price too big": {"name": "SO", "contact_id": 1, "order_lines": [{"product_id": 1, "quantity": 1, "price": 1e300}]},
+    "line without product": {"name": "SO", "contact_id": 1, "order_lines": [{"quantity": 1, "price": 1}]},
+    "huge product id": {
+        "name": "SO",
+        "contact_id": 1,
+        "order_lines": [{"product_id": HUGE, "quantity": 1, "price": 1}],
+    },
+    "too many lines": {
+        "name": "SO",
+        "contact_id": 1,
+        "order_lines": [{"product_id": 1, "quantity": 1, "price": 1}] * 101,
+    },
+    "duplicate tags": {"name": "SO", "contact_id": 1, "tag_ids": [1, 1]},
+    "tag as object": {"name": "SO", "contact_id": 1, "tag_ids": [{"name": "food"}]},
+    "huge tag id": {"name": "SO", "contact_id": 1, "tag_ids": [HUGE]},
+    "body is a list": [],
+    "body is a number": 3,
+}
+
+
+@pytest.mark.parametrize("case", BAD_ORDER_BODIES)
+def test_bad_order_body_is_a_400(api: Api, case: str) -> None:
+    assert_problem(api.post("/order", json=BAD_ORDER_BODIES[case]), 400, "validation-error")
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/order/1", {"name": None}),
+        ("/order/1", {"order_lines": None}),
+        ("/order/1", {"tag_ids": [2, 2]}),
+        ("/order/1", {"surprise": 1}),
+        ("/contact/1", {"email": "nope"}),
+        ("/contact/1", {"name": None}),
+        ("/tag/1", {"name": "x" * 101}),
+        ("/product/1", {"id": 7}),
+    ],
+)
+def test_bad_patch_body_is_a_400(api: Api, path: str, body: dict[str, Any]) -> None:
+    assert_problem(api.patch(path, json=body), 400, "validation-error")
+
+
+@pytest.mark.parametrize("path", ["/order", "/contact", "/tag", "/product"])
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [(b"", "application/json"), (b"{not json", "application/json"), (b"name=x", "application/x-www-form-urlencoded")],
+)
+def test_empty_or_malformed_body_is_a_4xx(api: Api, path: str, content: bytes, content_type: str) -> None:
+    response = api.post(path, content=content, headers={"content-type": content_type})
+    assert 400 <= response.status_code < 500, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("resource", ["order", "contact", "product", "tag"])
+@pytest.mark.parametrize("item_id", ["0", "-1", str(2**70), str(2**63), "abc", "1.5"])
+def test_bad_ids_in_the_path_are_4xx(api: Api, resource: str, item_id: str) -> None:
+    for response in (
+        api.get(f"/{resource}/{item_id}"),
+        api.delete(f"/{resource}/{item_id}"),
+        api.patch(f"/{resource}/{item_id}", json={}),
+    ):
+        assert 400 <= response.status_code < 500, (item_id, response.text)
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("resource", ["order", "contact", "product", "tag"])
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "limit=x", f"after={2**70}", "after=0", "after=x"])
+def test_bad_paging_is_a_400(api: Api, resource: str, query: str) -> None:
+    assert_problem(api.get(f"/{resource}?{query}"), 400, "validation-error")
+
+
+def test_unknown_route_and_method_are_problems(api: Api) -> None:
+    assert_problem(api.get("/invoice"), 404, "not-found")
+    assert_problem(api.client.put(api.url("/order/1"), json={}), 405, "method-not-allowed")
