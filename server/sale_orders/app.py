@@ -1,10 +1,11 @@
 """The application factory: both families, mounted under /sync and /async, over one database."""
 
+import asyncio
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from litestar import Litestar, Router
-from litestar.concurrency import set_asyncio_executor
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Tag
@@ -52,6 +53,20 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
+def thread_pool_sizer(threads: int) -> Callable[[], None]:
+    """A startup hook giving the event loop a default executor of `threads` threads.
+
+    Litestar runs `sync_to_thread` handlers in the loop's default executor, which Python sizes at
+    min(32, cores + 4): 6 threads on two cores, so a seventh concurrent sync request would wait.
+    """
+
+    def size_thread_pool() -> None:
+        executor = ThreadPoolExecutor(threads, thread_name_prefix="sync-handler")
+        asyncio.get_running_loop().set_default_executor(executor)
+
+    return size_thread_pool
+
+
 def create_app(database_url: URL | None = None, settings: Settings | None = None) -> Litestar:
     """Build the app for the PostgreSQL server at `database_url` (default: from the settings)."""
     settings = settings or Settings()
@@ -59,8 +74,6 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
     if url is None:
         msg = "no database configured: set DATABASE_URL, or run `sale-orders serve` to start an embedded PostgreSQL"
         raise RuntimeError(msg)
-    # Sync handlers run in this pool; the default would be min(32, cores + 4) threads: 6 on two cores.
-    set_asyncio_executor(ThreadPoolExecutor(settings.sync_threads, thread_name_prefix="sync-handler"))
     databases = database_configs(url, settings)
     families = [
         Router(
@@ -79,6 +92,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             ForbidExtraSchemaPlugin(),
             databases.plugin,
         ],
+        on_startup=[thread_pool_sizer(settings.sync_threads)],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi_config(),
     )

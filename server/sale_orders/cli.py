@@ -30,8 +30,10 @@ def database(settings: Settings) -> Iterator[URL]:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     click.echo(f"starting embedded PostgreSQL in {settings.data_dir.resolve()} ...", err=True)
     with embedded_postgres(settings.data_dir) as url:
-        yield url
-    click.echo("embedded PostgreSQL stopped", err=True)
+        try:
+            yield url
+        finally:
+            click.echo("stopping embedded PostgreSQL ...", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -105,6 +107,16 @@ def openapi(output: Path) -> None:
     from sale_orders.contract import write_contract  # noqa: PLC0415
 
     write_contract(output)
+    click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.option("--output", type=click.Path(path_type=Path), default=Path("clients/python"), show_default=True)
+def client(output: Path) -> None:
+    """Regenerate the Python SDK from contracts/openapi.json (pinned generator, zero warnings allowed)."""
+    from sale_orders.contract import generate_client  # noqa: PLC0415
+
+    click.echo(generate_client(output).strip(), err=True)
     click.echo(f"wrote {output}", err=True)
 
 

@@ -1,6 +1,13 @@
-"""The OpenAPI contract as committed in contracts/openapi.json: deterministic bytes for the same app."""
+"""The contract and what is generated from it: contracts/openapi.json and the SDK in clients/python.
+
+Both are committed; the tests regenerate them and fail on any difference.
+"""
 
 import json
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +16,9 @@ from litestar.serialization import encode_json
 from sqlalchemy.engine import make_url
 
 CONTRACT_PATH = Path("contracts/openapi.json")
+CLIENT_PATH = Path("clients/python")
+CLIENT_CONFIG = Path("clients/openapi-python-client.yaml")
+CLIENT_TEMPLATES = Path("clients/templates")
 # The contract does not depend on the database; the app only connects when it starts serving.
 _UNUSED_URL = make_url("postgresql://contract@localhost/contract")
 
@@ -34,3 +44,85 @@ def current_contract() -> str:
 def write_contract(output: Path = CONTRACT_PATH) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(current_contract(), encoding="utf-8")
+
+
+def generate_client(output: Path = CLIENT_PATH, contract: Path = CONTRACT_PATH) -> str:
+    """Generate the Python SDK from `contract` into `output` with the pinned generator; return its output.
+
+    Raises:
+        subprocess.CalledProcessError: the generator failed, or warned (warnings fail: a spec that makes the
+            generator drop a response is a spec to fix).
+    """
+    generator = shutil.which("openapi-python-client", path=str(Path(sys.executable).parent)) or "openapi-python-client"
+    with tempfile.TemporaryDirectory() as scratch:
+        # Generate next to nothing else, then swap: a failed run never leaves a half-written SDK behind.
+        target = Path(scratch) / "client"
+        result = subprocess.run(  # noqa: S603 - fixed arguments
+            [
+                generator,
+                "generate",
+                f"--path={contract}",
+                f"--config={CLIENT_CONFIG}",
+                f"--custom-template-path={CLIENT_TEMPLATES}",
+                "--meta=uv",
+                f"--output-path={target}",
+                "--fail-on-warning",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        if output.exists():
+            shutil.rmtree(output)
+        shutil.copytree(target, output)
+    return result.stdout + result.stderr
+
+
+FAMILIES = ("sync", "async")
+
+
+def _resolve(node: Any, document: dict[str, Any]) -> Any:
+    """`node` with every local `$ref` replaced by what it points to (the contract has no cycles)."""
+    if isinstance(node, dict):
+        if set(node) == {"$ref"}:
+            target: Any = document
+            for part in node["$ref"].removeprefix("#/").split("/"):
+                target = target[part]
+            return _resolve(target, document)
+        return {key: _resolve(value, document) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_resolve(item, document) for item in node]
+    return node
+
+
+def family_differences(document: dict[str, Any]) -> list[str]:
+    """How the two families differ as a contract, beyond their path prefix, operationId and tag.
+
+    Returns:
+        One line per difference: an operation only one family has, or one whose parameters, request body
+        or responses differ once every `$ref` is resolved. Empty when the families are identical.
+    """
+    operations: dict[str, dict[tuple[str, str], Any]] = {family: {} for family in FAMILIES}
+    for path, item in document.get("paths", {}).items():
+        family, _, rest = path.lstrip("/").partition("/")
+        if family not in operations:
+            continue
+        for method, operation in item.items():
+            comparable = {k: v for k, v in operation.items() if k not in {"operationId", "tags"}}
+            operations[family][(f"/{rest}", method)] = _resolve(comparable, document)
+    differences = []
+    for (rest, method), operation in sorted(operations["sync"].items()):
+        counterpart = operations["async"].get((rest, method))
+        if counterpart is None:
+            differences.append(f"{method.upper()} /sync{rest} has no /async counterpart")
+            continue
+        differences += [
+            f"{method.upper()} {rest}: the families' {part} differ"
+            for part in sorted(set(operation) | set(counterpart))
+            if operation.get(part) != counterpart.get(part)
+        ]
+    differences += [
+        f"{method.upper()} /async{rest} has no /sync counterpart"
+        for rest, method in sorted(set(operations["async"]) - set(operations["sync"]))
+    ]
+    return differences

@@ -1,0 +1,200 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem_details import ProblemDetails
+from ...models.tag import Tag
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    after: int | None | Unset = UNSET,
+    limit: int | Unset = 20,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_after: int | None | Unset
+    if isinstance(after, Unset):
+        json_after = UNSET
+    else:
+        json_after = after
+    params["after"] = json_after
+
+    params["limit"] = limit
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/async/tag",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ProblemDetails | list[Tag] | None:
+    if response.status_code == 200:
+        response_200 = []
+        _response_200 = response.json()
+        for response_200_item_data in _response_200:
+            response_200_item = Tag.from_dict(response_200_item_data)
+
+            response_200.append(response_200_item)
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ProblemDetails.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 503:
+        response_503 = ProblemDetails.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ProblemDetails | list[Tag]]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    after: int | None | Unset = UNSET,
+    limit: int | Unset = 20,
+) -> Response[ProblemDetails | list[Tag]]:
+    """List tags, a page at a time
+
+    Args:
+        after (int | None | Unset): return items with an id greater than this: the last id of the
+            previous page
+        limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ProblemDetails | list[Tag]]
+    """
+
+    kwargs = _get_kwargs(
+        after=after,
+        limit=limit,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient | Client,
+    after: int | None | Unset = UNSET,
+    limit: int | Unset = 20,
+) -> ProblemDetails | list[Tag] | None:
+    """List tags, a page at a time
+
+    Args:
+        after (int | None | Unset): return items with an id greater than this: the last id of the
+            previous page
+        limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ProblemDetails | list[Tag]
+    """
+
+    return sync_detailed(
+        client=client,
+        after=after,
+        limit=limit,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient | Client,
+    after: int | None | Unset = UNSET,
+    limit: int | Unset = 20,
+) -> Response[ProblemDetails | list[Tag]]:
+    """List tags, a page at a time
+
+    Args:
+        after (int | None | Unset): return items with an id greater than this: the last id of the
+            previous page
+        limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ProblemDetails | list[Tag]]
+    """
+
+    kwargs = _get_kwargs(
+        after=after,
+        limit=limit,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient | Client,
+    after: int | None | Unset = UNSET,
+    limit: int | Unset = 20,
+) -> ProblemDetails | list[Tag] | None:
+    """List tags, a page at a time
+
+    Args:
+        after (int | None | Unset): return items with an id greater than this: the last id of the
+            previous page
+        limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ProblemDetails | list[Tag]
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            after=after,
+            limit=limit,
+        )
+    ).parsed

@@ -1,0 +1,192 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem_details import ProblemDetails
+from ...models.product import Product
+from ...models.product_update import ProductUpdate
+from ...types import Response
+
+
+def _get_kwargs(
+    item_id: int,
+    *,
+    body: ProductUpdate,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/async/product/{item_id}".format(
+            item_id=quote(str(item_id), safe=""),
+        ),
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ProblemDetails | Product | None:
+    if response.status_code == 200:
+        response_200 = Product.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ProblemDetails.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 404:
+        response_404 = ProblemDetails.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 503:
+        response_503 = ProblemDetails.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ProblemDetails | Product]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    item_id: int,
+    *,
+    client: AuthenticatedClient | Client,
+    body: ProductUpdate,
+) -> Response[ProblemDetails | Product]:
+    """Change a product
+
+    Args:
+        item_id (int): the resource's id
+        body (ProductUpdate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ProblemDetails | Product]
+    """
+
+    kwargs = _get_kwargs(
+        item_id=item_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    item_id: int,
+    *,
+    client: AuthenticatedClient | Client,
+    body: ProductUpdate,
+) -> ProblemDetails | Product | None:
+    """Change a product
+
+    Args:
+        item_id (int): the resource's id
+        body (ProductUpdate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ProblemDetails | Product
+    """
+
+    return sync_detailed(
+        item_id=item_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    item_id: int,
+    *,
+    client: AuthenticatedClient | Client,
+    body: ProductUpdate,
+) -> Response[ProblemDetails | Product]:
+    """Change a product
+
+    Args:
+        item_id (int): the resource's id
+        body (ProductUpdate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ProblemDetails | Product]
+    """
+
+    kwargs = _get_kwargs(
+        item_id=item_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    item_id: int,
+    *,
+    client: AuthenticatedClient | Client,
+    body: ProductUpdate,
+) -> ProblemDetails | Product | None:
+    """Change a product
+
+    Args:
+        item_id (int): the resource's id
+        body (ProductUpdate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ProblemDetails | Product
+    """
+
+    return (
+        await asyncio_detailed(
+            item_id=item_id,
+            client=client,
+            body=body,
+        )
+    ).parsed
