@@ -2,6 +2,7 @@
 
 import os
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +101,26 @@ def db_revision(message: str) -> None:
         new_revision(url, message)
 
 
+@main.command("demo-data")
+@click.option("--orders", default=10_000, show_default=True, help="orders to add (1-5 lines and 0-3 tags each)")
+@click.option("--seed", default=1, show_default=True, help="random seed: the same seed gives the same data")
+def demo_data(orders: int, seed: int) -> None:
+    """Fill the configured (or embedded) database with realistic demo data, fast (COPY)."""
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from sale_orders.db.demo import DemoSize, load_demo_data  # noqa: PLC0415
+    from sale_orders.db.migrate import upgrade  # noqa: PLC0415
+
+    size = DemoSize.for_orders(orders)
+    with database(Settings()) as url, Progress(transient=False) as progress:
+        upgrade(url)
+        task = progress.add_task(f"loading {orders:,} orders", total=orders)
+        load_demo_data(url, size, seed=seed, progress=lambda done: progress.update(task, completed=done))
+    click.echo(
+        f"added {size.contacts:,} contacts, {size.products:,} products, {size.tags} tags, {orders:,} orders", err=True
+    )
+
+
 @main.command()
 @click.option("--output", type=click.Path(path_type=Path), default=Path("contracts/openapi.json"), show_default=True)
 def openapi(output: Path) -> None:
@@ -118,6 +139,16 @@ def client(output: Path) -> None:
 
     click.echo(generate_client(output).strip(), err=True)
     click.echo(f"wrote {output}", err=True)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
+@click.pass_context
+def bench(ctx: click.Context) -> None:
+    """Benchmark the sync and async families against a raw asyncpg ceiling (bench/; `bench --help`)."""
+    harness = Path("bench/run.py")
+    if not harness.exists():
+        raise click.ClickException("run this from the repository's root: bench/run.py is not here")
+    sys.exit(subprocess.call([sys.executable, str(harness), *ctx.args]))  # noqa: S603 - our own script
 
 
 if __name__ == "__main__":
