@@ -16,7 +16,9 @@ def test_demo_data_loads_orders_with_lines_and_tags(tmp_database: URL) -> None:
     load_demo_data(tmp_database, DemoSize(orders=25_000, contacts=100, products=50, tags=20), progress=reported.append)
     assert reported == [10_000, 20_000, 25_000]
     with psycopg2.connect(dsn(tmp_database)) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), min(n), max(n) FROM (SELECT count(*) n FROM sale_order_line GROUP BY order_id) c")
+        cursor.execute(
+            "SELECT count(*), min(n), max(n) FROM (SELECT count(*) n FROM sale_order_line GROUP BY order_id) c"
+        )
         assert cursor.fetchone() == (25_000, 1, 5)
         cursor.execute("SELECT max(n) FROM (SELECT count(*) n FROM sale_order_tag GROUP BY order_id) c")
         assert cursor.fetchone() == (3,)

@@ -8,11 +8,13 @@ from typing import Any
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Tag
 from litestar.plugins.pydantic import PydanticInitPlugin
 from litestar.types import Method
 from sqlalchemy.engine import URL
 
+from sale_orders.api.docs import docs
 from sale_orders.api.health import health
 from sale_orders.api.openapi import ForbidExtraSchemaPlugin
 from sale_orders.db.engines import database_configs
@@ -44,6 +46,8 @@ def openapi_config() -> OpenAPIConfig:
         description=DESCRIPTION,
         operation_id_creator=operation_id,
         use_handler_docstrings=False,
+        # The docs UI is /docs (served offline); Litestar's own UIs under /schema would load from a CDN.
+        render_plugins=[JsonRenderPlugin()],
         create_examples=False,
         tags=[
             Tag(name=SYNC.name, description="`def` handlers in a thread pool, SQLAlchemy Session over psycopg2"),
@@ -85,7 +89,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         for family, module, config in ((SYNC, _sync, databases.sync), (ASYNC, _async, databases.async_))
     ]
     return Litestar(
-        route_handlers=[*families, health],
+        route_handlers=[*families, health, docs],
         plugins=[
             # Strict: `"1"` or `true` is not an id; the field types convert what JSON cannot say (money).
             PydanticInitPlugin(validate_strict=True),
