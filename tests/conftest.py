@@ -78,12 +78,17 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield test_client
 
 
-@pytest.fixture(autouse=True)
-def empty_tables(database_url: URL) -> None:
-    """Each test starts from empty tables and ids counting from 1."""
+def truncate(database_url: URL) -> None:
+    """Empty every table and restart ids from 1."""
     with psycopg2.connect(dsn(database_url)) as connection, connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
     connection.close()
+
+
+@pytest.fixture(autouse=True)
+def empty_tables(database_url: URL) -> None:
+    """Each test starts from empty tables and ids counting from 1."""
+    truncate(database_url)
 
 
 @pytest.fixture(params=["sync", "async"])

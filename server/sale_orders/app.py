@@ -14,6 +14,7 @@ from litestar.plugins.pydantic import PydanticInitPlugin
 from litestar.types import Method
 from sqlalchemy.engine import URL
 
+from sale_orders.api.allow import list_every_method_in_allow
 from sale_orders.api.docs import docs
 from sale_orders.api.health import health
 from sale_orders.api.openapi import ForbidExtraSchemaPlugin
@@ -97,6 +98,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             databases.plugin,
         ],
         on_startup=[thread_pool_sizer(settings.sync_threads)],
+        before_send=[list_every_method_in_allow],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi_config(),
     )

@@ -125,3 +125,20 @@ def test_bad_paging_is_a_400(api: Api, resource: str, query: str) -> None:
 def test_unknown_route_and_method_are_problems(api: Api) -> None:
     assert_problem(api.get("/invoice"), 404, "not-found")
     assert_problem(api.client.put(api.url("/order/1"), json={}), 405, "method-not-allowed")
+
+
+def test_method_not_allowed_lists_the_allowed_methods(api: Api) -> None:
+    # Found by Schemathesis (unsupported_method check): the 405 lacked the Allow header RFC 9110 requires.
+    response = api.client.request("TRACE", api.url("/contact"))
+    assert_problem(response, 405, "method-not-allowed")
+    assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"), [("/order", "GET, OPTIONS, POST"), ("/tag/1", "DELETE, GET, OPTIONS, PATCH")]
+)
+def test_options_lists_every_method_of_the_path(api: Api, path: str, methods: str) -> None:
+    # Found by Schemathesis (allow_header_conformance): Litestar listed one handler's methods only.
+    response = api.client.options(api.url(path))
+    assert response.status_code == 204
+    assert response.headers["allow"] == methods

@@ -5,6 +5,7 @@ both drivers, so a client never sees SQL, a driver message or a traceback.
 """
 
 import logging
+from http import HTTPStatus
 from typing import Any, ClassVar
 
 from advanced_alchemy.exceptions import NotFoundError
@@ -75,16 +76,17 @@ _TITLES = {
 }
 
 
-def problem_response(
+def problem_response(  # noqa: PLR0913 - keyword-only parts of one response
     status: int,
     detail: str,
     *,
     kind: str | None = None,
     title: str | None = None,
     errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response[ProblemDetails]:
     """Build a problem-details response."""
-    default_kind, default_title = _TITLES.get(status, ("http-error", "HTTP error"))
+    default_kind, default_title = _TITLES.get(status, ("http-error", HTTPStatus(status).phrase))
     body = ProblemDetails(
         type=PROBLEM_TYPE_PREFIX + (kind or default_kind),
         title=title or default_title,
@@ -92,7 +94,7 @@ def problem_response(
         detail=detail,
         errors=errors,
     )
-    return Response(body, status_code=status, media_type=PROBLEM_JSON)
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _on_problem(_: Request[Any, Any, Any], exc: Problem) -> Response[ProblemDetails]:
@@ -112,7 +114,11 @@ def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Respo
 
 def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ProblemDetails]:
     kind = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 415: "unsupported-media-type"}
-    return problem_response(exc.status_code, str(exc.detail), kind=kind.get(exc.status_code, "http-error"))
+    # Keep the exception's headers: a 405 must say which methods are allowed (RFC 9110).
+    headers = {str(name): str(value) for name, value in (exc.headers or {}).items()}
+    return problem_response(
+        exc.status_code, str(exc.detail), kind=kind.get(exc.status_code, "http-error"), headers=headers
+    )
 
 
 def _on_not_found(_: Request[Any, Any, Any], __: NotFoundError) -> Response[ProblemDetails]:

@@ -4,7 +4,8 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le, MultipleOf
-from pydantic import BeforeValidator, EmailStr, Field, PlainSerializer, Strict, StringConstraints
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Strict, StringConstraints
 
 from sale_orders.domain import limits
 
@@ -18,6 +19,21 @@ def _json_number(value: Any) -> Any:
         msg = "must be a JSON number"
         raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a validation error
     return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+
+
+def _json_integer(value: Any) -> Any:
+    """JSON Schema counts 2.0 as an integer, so the API does too; `true` and `"2"` stay errors."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _email(value: str) -> str:
+    """Check the syntax of an address (no DNS lookups); test domains such as example.test are fine."""
+    try:
+        return validate_email(value, check_deliverability=False, test_environment=True).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
 
 
 def _no_nul(value: Any) -> Any:
@@ -42,10 +58,16 @@ TagName = Annotated[
     BeforeValidator(_no_nul),
     StringConstraints(min_length=1, max_length=limits.TAG_LENGTH, pattern=_NO_NUL),
 ]
-Email = Annotated[EmailStr, Strict(), Field(max_length=limits.EMAIL_LENGTH)]
+Email = Annotated[
+    str,
+    Strict(),
+    StringConstraints(min_length=3, max_length=limits.EMAIL_LENGTH),
+    AfterValidator(_email),
+    Field(json_schema_extra={"format": "email"}),
+]
 
-Id = Annotated[int, Strict(), Ge(1), Le(limits.MAX_ID)]
-Quantity = Annotated[int, Strict(), Ge(1), Le(limits.MAX_QUANTITY)]
+Id = Annotated[int, BeforeValidator(_json_integer), Strict(), Ge(1), Le(limits.MAX_ID)]
+Quantity = Annotated[int, BeforeValidator(_json_integer), Strict(), Ge(1), Le(limits.MAX_QUANTITY)]
 
 # Money is a Decimal on the server and a JSON number on the wire (as in the original example), with at most
 # two decimals and bounded, so the number a client reads is exactly the Decimal the server computed.

@@ -1,0 +1,56 @@
+"""Schemathesis: every operation of both families, valid and invalid data, all checks, from the committed contract."""
+
+import json
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from litestar import Litestar
+from litestar.testing import TestClient
+from schemathesis.config import SchemathesisConfig
+from sqlalchemy.engine import URL
+
+from sale_orders.contract import CONTRACT_PATH
+from tests.conftest import REPO_ROOT, truncate
+from tests.contract.conftest import call_and_validate
+
+CONFIG = SchemathesisConfig.from_path(REPO_ROOT / "contracts/schemathesis.toml")
+CONTRACT = json.loads((REPO_ROOT / CONTRACT_PATH).read_text())
+schema = schemathesis.openapi.from_dict(CONTRACT, config=CONFIG)
+
+
+@schema.parametrize()
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_honours_the_contract(case: schemathesis.Case, client: TestClient[Litestar]) -> None:
+    call_and_validate(client, case)
+
+
+@pytest.fixture
+def state_machine(client: TestClient[Litestar], database_url: URL) -> type:
+    class ContractStateMachine(schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            """Each sequence starts from an empty database, so a replay sees the same ids and conflicts."""
+            truncate(database_url)
+
+        def call(self, case: schemathesis.Case, **kwargs: object) -> schemathesis.Response:
+            del kwargs
+            return call_and_validate(client, case)
+
+        def validate_response(self, *args: object, **kwargs: object) -> None:
+            """Validated in `call` already."""
+
+    return ContractStateMachine
+
+
+def test_stateful_sequences_across_both_families(state_machine: type) -> None:
+    state_machine.run(
+        settings=settings(
+            max_examples=30, stateful_step_count=8, deadline=None, suppress_health_check=list(HealthCheck)
+        )
+    )
+
+
+def test_stateful_runs_link_the_families_both_ways() -> None:
+    rules = set(dir(schema.as_state_machine()))  # one method per inferred transition
+    assert any(name.startswith("POST_sync_order___201") and "GET_async_order_item_id" in name for name in rules)
+    assert any(name.startswith("POST_async_order___201") and "GET_sync_order_item_id" in name for name in rules)
