@@ -42,3 +42,7 @@ client:
 # everything CI runs
 ci:
     bash .ci/run
+
+# Schemathesis CLI against a live scratch server (or --url URL), 200 examples per operation
+contract *ARGS:
+    uv run sale-orders contract {{ARGS}}

@@ -1,0 +1,1 @@
+"""Developer tools behind the CLI: a scratch server for contract runs and benchmarks."""
