@@ -9,6 +9,7 @@ from typing import Self
 
 import psycopg2
 import pytest
+from hypothesis import HealthCheck, settings
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import event
@@ -127,3 +128,11 @@ def count_statements(client: TestClient[Litestar], app: Litestar) -> StatementCo
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# Hypothesis: a fixed, derandomized profile by default (CI), a longer one on request.
+settings.register_profile(
+    "ci", max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
+settings.register_profile("long", max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

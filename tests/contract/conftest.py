@@ -8,15 +8,12 @@ import json
 from typing import Any
 
 import httpx
-from litestar import Litestar
-from litestar.testing import TestClient
 from schemathesis import Case
 from schemathesis.core.transport import Response
 
 
-def send(client: TestClient[Litestar], case: Case) -> tuple[httpx.Response, dict[str, Any]]:
-    """Send `case` through `client`; return the response and the transport arguments used."""
-    kwargs = case.as_transport_kwargs(base_url=str(client.base_url).rstrip("/"))
+def as_httpx_request(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Schemathesis' (requests-style) transport arguments as httpx request arguments, less method and URL."""
     request: dict[str, Any] = {"headers": kwargs.get("headers"), "params": kwargs.get("params") or None}
     if "json" in kwargs:
         request["content"] = json.dumps(kwargs["json"]).encode()
@@ -24,10 +21,16 @@ def send(client: TestClient[Litestar], case: Case) -> tuple[httpx.Response, dict
         request["content"] = kwargs["data"]
     elif kwargs.get("data") is not None:
         request["data"] = kwargs["data"]
-    return client.request(kwargs["method"], kwargs["url"], **request), kwargs
+    return request
 
 
-def call_and_validate(client: TestClient[Litestar], case: Case, excluded_checks: list[Any] | None = None) -> Response:
+def send(client: httpx.Client, case: Case) -> tuple[httpx.Response, dict[str, Any]]:
+    """Send `case` through `client`; return the response and the transport arguments used."""
+    kwargs = case.as_transport_kwargs(base_url=str(client.base_url).rstrip("/"))
+    return client.request(kwargs["method"], kwargs["url"], **as_httpx_request(kwargs)), kwargs
+
+
+def call_and_validate(client: httpx.Client, case: Case, excluded_checks: list[Any] | None = None) -> Response:
     """Send `case` and run every configured check (less `excluded_checks`) on the response."""
     response, kwargs = send(client, case)
     case.validate_response(response, transport_kwargs=kwargs, excluded_checks=excluded_checks)
