@@ -13,7 +13,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 log = logging.getLogger(__name__)
@@ -131,10 +131,28 @@ def _on_integrity(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[Pr
     return problem_response(409, "the change conflicts with data changed meanwhile; reload and retry")
 
 
-def _on_database(_: Request[Any, Any, Any], exc: DBAPIError | PoolTimeoutError) -> Response[ProblemDetails]:
-    if isinstance(exc, OperationalError | PoolTimeoutError) or getattr(exc, "connection_invalidated", False):
-        log.warning("database unavailable: %s", exc)
-        return problem_response(503, "the database did not answer in time; retry later")
+QUERY_CANCELED = "57014"  # SQLSTATE of a statement cancelled by statement_timeout
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The SQLSTATE of a database error, whichever driver raised it."""
+    original = getattr(exc, "orig", None)
+    return getattr(original, "pgcode", None) or getattr(original, "sqlstate", None)
+
+
+def _on_database(_: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
+    """Unreachable, overloaded or too slow database: 503.
+
+    psycopg2 reports a refused connection as OperationalError, asyncpg as a plain OSError; a full pool is
+    SQLAlchemy's TimeoutError; statement_timeout is SQLSTATE 57014 from either driver.
+    """
+    if _sqlstate(exc) == QUERY_CANCELED:
+        log.warning("statement timeout: %s", type(exc).__name__)
+        return problem_response(503, "the database took too long to answer; retry later")
+    unavailable = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
+    if isinstance(exc, unavailable) or getattr(exc, "connection_invalidated", False):
+        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        return problem_response(503, "the database is unavailable or busy; retry later")
     return _on_unexpected(_, exc)
 
 
@@ -156,5 +174,6 @@ EXCEPTION_HANDLERS = {
     IntegrityError: _on_integrity,
     DBAPIError: _on_database,
     PoolTimeoutError: _on_database,
+    OSError: _on_database,
     Exception: _on_unexpected,
 }

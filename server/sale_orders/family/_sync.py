@@ -10,7 +10,6 @@ Lists are keyset pages: pass the last id you got as `after` to get the next page
 
 from typing import Any, ClassVar, Generic, TypeVar
 
-from advanced_alchemy.exceptions import IntegrityError as RepositoryIntegrityError
 from advanced_alchemy.repository import SQLAlchemySyncRepository
 from litestar import Controller
 from litestar.di import NamedDependency
@@ -41,14 +40,19 @@ class CatalogService(Generic[RowT, ReadT]):
     def __init__(self, session: Session) -> None:
         self.session = session
         self.repository: SQLAlchemySyncRepository[RowT] = self.repository_type(
-            session=session, auto_refresh=False, auto_expunge=False
+            # Unwrapped: advanced-alchemy would report any failed statement, a lost connection included, as an
+            # integrity error (a 409); errors.py maps SQLAlchemy's own exceptions instead.
+            session=session,
+            auto_refresh=False,
+            auto_expunge=False,
+            wrap_exceptions=False,
         )
 
     def create(self, data: BaseModel) -> ReadT:
         with self.session.begin():
             try:
                 row = self.repository.add(self.repository.model_type(**data.model_dump()))
-            except RepositoryIntegrityError as exc:  # the driver decides whether it says 'duplicate key'
+            except IntegrityError as exc:
                 raise Conflict(f"a {self.noun} with these values already exists") from exc
         return self.read_schema.model_validate(row)
 
@@ -188,8 +192,8 @@ class OrderService:
     def _flush(self) -> None:
         try:
             self.session.flush()
-        except IntegrityError as exc:  # a referenced row was deleted after we checked it
-            raise Conflict("a contact, product or tag of this order was deleted meanwhile; retry") from exc
+        except IntegrityError as exc:  # e.g. a referenced row deleted after the check; nothing is stored
+            raise Conflict("the order conflicts with data changed meanwhile; nothing was stored, retry") from exc
 
 
 _PAGE = limits.DEFAULT_PAGE_SIZE
