@@ -16,11 +16,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
 from sale_orders.app import create_app
-from sale_orders.db.embedded import embedded_postgres
+from sale_orders.db.embedded import embedded_postgres, ensure_runtime_dir
 from sale_orders.db.migrate import upgrade
 from sale_orders.settings import with_driver
 
-TABLES = "sale_order_tag, sale_order_line, sale_order, tag, product, contact"
+ensure_runtime_dir()  # before any test module imports embedded_postgres, which reads it at import time
+
+TABLES = "idempotency_key, sale_order_tag, sale_order_line, sale_order, tag, product, contact"
 
 
 def dsn(url: URL) -> str:

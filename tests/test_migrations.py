@@ -24,7 +24,7 @@ def test_downgrade_to_base_and_upgrade_again(tmp_database: URL) -> None:
     upgrade(tmp_database)
     upgrade_engine = create_engine(with_driver(tmp_database, "psycopg2"))
     tables = set(inspect(upgrade_engine).get_table_names())
-    assert {"contact", "product", "tag", "sale_order", "sale_order_line", "sale_order_tag"} <= tables
+    assert {"contact", "product", "tag", "sale_order", "sale_order_line", "sale_order_tag", "idempotency_key"} <= tables
     command.downgrade(alembic_config(tmp_database), "base")
     assert set(inspect(upgrade_engine).get_table_names()) == {"alembic_version"}
     upgrade(tmp_database)

@@ -14,7 +14,11 @@ from schemathesis.core.transport import Response
 
 def as_httpx_request(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Schemathesis' (requests-style) transport arguments as httpx request arguments, less method and URL."""
-    request: dict[str, Any] = {"headers": kwargs.get("headers"), "params": kwargs.get("params") or None}
+    # httpx takes ASCII header strings only; Schemathesis sends any text, so pass non-ASCII values as UTF-8.
+    headers = {
+        name: value if value.isascii() else value.encode() for name, value in (kwargs.get("headers") or {}).items()
+    }
+    request: dict[str, Any] = {"headers": headers, "params": kwargs.get("params") or None}
     if "json" in kwargs:
         request["content"] = json.dumps(kwargs["json"]).encode()
     elif isinstance(kwargs.get("data"), bytes | str):

@@ -1,6 +1,5 @@
 """A PostgreSQL of the reliability tests' own, which they stop and start, and a live server on it."""
 
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,8 +40,6 @@ class Database:
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
-    if "XDG_RUNTIME_DIR" not in os.environ:
-        os.environ["XDG_RUNTIME_DIR"] = str(tmp_path_factory.mktemp("runtime"))
     server = get_server(tmp_path_factory.mktemp("faults") / "pg")
     url = make_url(server.get_uri())
     upgrade(url)

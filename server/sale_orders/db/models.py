@@ -7,7 +7,8 @@ instead of issuing one query per row (sync) or raising MissingGreenlet (async) s
 from decimal import Decimal
 
 from advanced_alchemy.base import IdentityBase
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, Numeric, String, Table
+from sqlalchemy import CheckConstraint, Column, DateTime, ForeignKey, Integer, Numeric, String, Table, func
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from sale_orders.domain import limits
@@ -17,6 +18,19 @@ order_tag = Table(
     IdentityBase.metadata,
     Column("order_id", ForeignKey("sale_order.id", ondelete="CASCADE"), primary_key=True),
     Column("tag_id", ForeignKey("tag.id", ondelete="RESTRICT"), primary_key=True, index=True),
+)
+
+
+# Idempotency-Key of a create request: who claimed it (fingerprint of the request), and the response to
+# replay. Claimed in the transaction that creates, so a key and its object are stored together or not at all.
+idempotency_key = Table(
+    "idempotency_key",
+    IdentityBase.metadata,
+    Column("scope", String(20), primary_key=True),
+    Column("key", String(limits.IDEMPOTENCY_KEY_LENGTH), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("response", JSONB, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
 
 

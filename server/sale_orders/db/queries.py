@@ -3,11 +3,12 @@
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, literal, select, union_all
+from sqlalchemy import Select, Update, delete, literal, select, union_all, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
-from sqlalchemy.sql.dml import ReturningDelete
+from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert
 
-from sale_orders.db.models import ContactModel, OrderModel, ProductModel, TagModel
+from sale_orders.db.models import ContactModel, OrderModel, ProductModel, TagModel, idempotency_key
 
 RowT = TypeVar("RowT", ContactModel, ProductModel, TagModel, OrderModel)
 
@@ -42,3 +43,24 @@ def existing_references(contact_id: int | None, product_ids: Sequence[int]) -> S
 
 def tags_by_id(tag_ids: Sequence[int]) -> Select[TagModel]:
     return select(TagModel).where(TagModel.id.in_(set(tag_ids))).order_by(TagModel.id)
+
+
+def claim_idempotency_key(scope: str, key: str, fingerprint: str) -> ReturningInsert[str]:
+    """Claim a key; returns no row if it was claimed before (waiting for a concurrent claim to commit)."""
+    return (
+        pg_insert(idempotency_key)
+        .values(scope=scope, key=key, fingerprint=fingerprint)
+        .on_conflict_do_nothing()
+        .returning(idempotency_key.c.key)
+    )
+
+
+def claimed_idempotency_key(scope: str, key: str) -> Select[str, Any]:
+    """The fingerprint and stored response of a claimed key."""
+    table = idempotency_key
+    return select(table.c.fingerprint, table.c.response).where(table.c.scope == scope, table.c.key == key)
+
+
+def remember_response(scope: str, key: str, response: dict[str, Any]) -> Update:
+    table = idempotency_key
+    return update(table).where(table.c.scope == scope, table.c.key == key).values(response=response)

@@ -67,6 +67,10 @@ class MissingReference(Problem):
     status, kind, title = 422, "missing-reference", "The request refers to something that does not exist"
 
 
+class KeyReused(Problem):
+    status, kind, title = 422, "idempotency-key-reused", "The Idempotency-Key was used for a different request"
+
+
 class Unavailable(Problem):
     status, kind, title = 503, "unavailable", "The database is unavailable; retry later"
 

@@ -20,5 +20,7 @@ MAX_TAGS = 20
 # 100 lines x 10,000 x 1,000,000.00 stays within 15 significant digits, so every total is exact as a JSON
 # number (a double holds any 15-digit decimal exactly) as well as in NUMERIC and Decimal.
 
+IDEMPOTENCY_KEY_LENGTH = 255
+
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -6,6 +6,7 @@ so no session outlives its handler with work pending. Handlers only translate HT
 Lists are keyset pages: pass the last id you got as `after` to get the next page.
 """
 
+import hashlib
 from typing import Any, ClassVar, Generic, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -19,13 +20,42 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sale_orders.db import queries
 from sale_orders.db.models import ContactModel, OrderLineModel, OrderModel, ProductModel, TagModel
 from sale_orders.domain import limits, schemas
-from sale_orders.domain.errors import Conflict, NotFound
+from sale_orders.domain.errors import Conflict, KeyReused, NotFound
 from sale_orders.domain.references import require_existing
-from sale_orders.family.params import After, ItemId, Limit
+from sale_orders.family.params import After, IdempotencyKey, ItemId, Limit
 from sale_orders.family.routing import ASYNC
 
 RowT = TypeVar("RowT", ContactModel, ProductModel, TagModel)
 ReadT = TypeVar("ReadT", bound=BaseModel)
+
+
+class IdempotentCreate:
+    """The Idempotency-Key protocol of one create request, run inside the request's transaction."""
+
+    def __init__(self, session: AsyncSession, scope: str, key: str | None, request: BaseModel) -> None:
+        self.session = session
+        self.scope = scope
+        self.key = key
+        self.fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+    async def earlier_response(self) -> dict[str, Any] | None:
+        """Claim the key, or return the response given to the request that claimed it first."""
+        if self.key is None:
+            return None
+        claim = queries.claim_idempotency_key(self.scope, self.key, self.fingerprint)
+        if (await self.session.execute(claim)).first() is not None:
+            return None
+        fingerprint, response = (
+            await self.session.execute(queries.claimed_idempotency_key(self.scope, self.key))
+        ).one()
+        if fingerprint != self.fingerprint or response is None:
+            raise KeyReused(f"Idempotency-Key {self.key!r} was already used for a different {self.scope}")
+        return dict(response)
+
+    async def remember(self, response: BaseModel) -> None:
+        if self.key is not None:
+            stored = response.model_dump(mode="json")
+            await self.session.execute(queries.remember_response(self.scope, self.key, stored))
 
 
 class CatalogService(Generic[RowT, ReadT]):
@@ -46,13 +76,18 @@ class CatalogService(Generic[RowT, ReadT]):
             wrap_exceptions=False,
         )
 
-    async def create(self, data: BaseModel) -> ReadT:
+    async def create(self, data: BaseModel, idempotency_key: str | None = None) -> ReadT:
         async with self.session.begin():
+            retry = IdempotentCreate(self.session, self.noun, idempotency_key, data)
+            if (earlier := await retry.earlier_response()) is not None:
+                return self.read_schema.model_validate(earlier)
             try:
                 row = await self.repository.add(self.repository.model_type(**data.model_dump()))
             except IntegrityError as exc:
                 raise Conflict(f"a {self.noun} with these values already exists") from exc
-        return self.read_schema.model_validate(row)
+            created = self.read_schema.model_validate(row)
+            await retry.remember(created)
+        return created
 
     async def get(self, item_id: int) -> ReadT:
         async with self.session.begin():
@@ -123,8 +158,11 @@ class OrderService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def create(self, data: JSONBody[schemas.OrderCreate]) -> schemas.Order:
+    async def create(self, data: schemas.OrderCreate, idempotency_key: str | None = None) -> schemas.Order:
         async with self.session.begin():
+            retry = IdempotentCreate(self.session, "order", idempotency_key, data)
+            if (earlier := await retry.earlier_response()) is not None:
+                return schemas.Order.model_validate(earlier)
             tags = await self._existing(data.contact_id, data.order_lines, data.tag_ids)
             order = OrderModel(
                 name=data.name,
@@ -134,7 +172,9 @@ class OrderService:
             )
             self.session.add(order)
             await self._flush()
-        return schemas.Order.of(order)
+            created = schemas.Order.of(order)
+            await retry.remember(created)
+        return created
 
     async def get(self, order_id: int) -> schemas.Order:
         async with self.session.begin():
@@ -206,11 +246,14 @@ _PAGE = limits.DEFAULT_PAGE_SIZE
 class ContactController(Controller):
     path = "/contact"
 
-    @ASYNC.post("/", summary="Create a contact")
+    @ASYNC.post("/", summary="Create a contact", problems=[422])
     async def create_contact(
-        self, data: JSONBody[schemas.ContactCreate], db_session: NamedDependency[AsyncSession]
+        self,
+        data: JSONBody[schemas.ContactCreate],
+        db_session: NamedDependency[AsyncSession],
+        idempotency_key: IdempotencyKey = None,
     ) -> schemas.Contact:
-        return await ContactService(db_session).create(data)
+        return await ContactService(db_session).create(data, idempotency_key)
 
     @ASYNC.get("/", summary="List contacts, a page at a time")
     async def list_contacts(
@@ -236,11 +279,14 @@ class ContactController(Controller):
 class ProductController(Controller):
     path = "/product"
 
-    @ASYNC.post("/", summary="Create a product")
+    @ASYNC.post("/", summary="Create a product", problems=[422])
     async def create_product(
-        self, data: JSONBody[schemas.ProductCreate], db_session: NamedDependency[AsyncSession]
+        self,
+        data: JSONBody[schemas.ProductCreate],
+        db_session: NamedDependency[AsyncSession],
+        idempotency_key: IdempotencyKey = None,
     ) -> schemas.Product:
-        return await ProductService(db_session).create(data)
+        return await ProductService(db_session).create(data, idempotency_key)
 
     @ASYNC.get("/", summary="List products, a page at a time")
     async def list_products(
@@ -266,11 +312,14 @@ class ProductController(Controller):
 class TagController(Controller):
     path = "/tag"
 
-    @ASYNC.post("/", summary="Create a tag", problems=[409])
+    @ASYNC.post("/", summary="Create a tag", problems=[409, 422])
     async def create_tag(
-        self, data: JSONBody[schemas.TagCreate], db_session: NamedDependency[AsyncSession]
+        self,
+        data: JSONBody[schemas.TagCreate],
+        db_session: NamedDependency[AsyncSession],
+        idempotency_key: IdempotencyKey = None,
     ) -> schemas.Tag:
-        return await TagService(db_session).create(data)
+        return await TagService(db_session).create(data, idempotency_key)
 
     @ASYNC.get("/", summary="List tags, a page at a time")
     async def list_tags(
@@ -298,9 +347,12 @@ class OrderController(Controller):
 
     @ASYNC.post("/", summary="Create a sale order with its lines and tags", problems=[409, 422])
     async def create_order(
-        self, data: JSONBody[schemas.OrderCreate], db_session: NamedDependency[AsyncSession]
+        self,
+        data: JSONBody[schemas.OrderCreate],
+        db_session: NamedDependency[AsyncSession],
+        idempotency_key: IdempotencyKey = None,
     ) -> schemas.Order:
-        return await OrderService(db_session).create(data)
+        return await OrderService(db_session).create(data, idempotency_key)
 
     @ASYNC.get("/", summary="List sale orders with lines and tags, a page at a time")
     async def list_orders(

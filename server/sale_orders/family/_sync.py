@@ -8,6 +8,7 @@ so no session outlives its handler with work pending. Handlers only translate HT
 Lists are keyset pages: pass the last id you got as `after` to get the next page.
 """
 
+import hashlib
 from typing import Any, ClassVar, Generic, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemySyncRepository
@@ -21,13 +22,40 @@ from sqlalchemy.orm import Session
 from sale_orders.db import queries
 from sale_orders.db.models import ContactModel, OrderLineModel, OrderModel, ProductModel, TagModel
 from sale_orders.domain import limits, schemas
-from sale_orders.domain.errors import Conflict, NotFound
+from sale_orders.domain.errors import Conflict, KeyReused, NotFound
 from sale_orders.domain.references import require_existing
-from sale_orders.family.params import After, ItemId, Limit
+from sale_orders.family.params import After, IdempotencyKey, ItemId, Limit
 from sale_orders.family.routing import SYNC
 
 RowT = TypeVar("RowT", ContactModel, ProductModel, TagModel)
 ReadT = TypeVar("ReadT", bound=BaseModel)
+
+
+class IdempotentCreate:
+    """The Idempotency-Key protocol of one create request, run inside the request's transaction."""
+
+    def __init__(self, session: Session, scope: str, key: str | None, request: BaseModel) -> None:
+        self.session = session
+        self.scope = scope
+        self.key = key
+        self.fingerprint = hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+    def earlier_response(self) -> dict[str, Any] | None:
+        """Claim the key, or return the response given to the request that claimed it first."""
+        if self.key is None:
+            return None
+        claim = queries.claim_idempotency_key(self.scope, self.key, self.fingerprint)
+        if (self.session.execute(claim)).first() is not None:
+            return None
+        fingerprint, response = (self.session.execute(queries.claimed_idempotency_key(self.scope, self.key))).one()
+        if fingerprint != self.fingerprint or response is None:
+            raise KeyReused(f"Idempotency-Key {self.key!r} was already used for a different {self.scope}")
+        return dict(response)
+
+    def remember(self, response: BaseModel) -> None:
+        if self.key is not None:
+            stored = response.model_dump(mode="json")
+            self.session.execute(queries.remember_response(self.scope, self.key, stored))
 
 
 class CatalogService(Generic[RowT, ReadT]):
@@ -48,13 +76,18 @@ class CatalogService(Generic[RowT, ReadT]):
             wrap_exceptions=False,
         )
 
-    def create(self, data: BaseModel) -> ReadT:
+    def create(self, data: BaseModel, idempotency_key: str | None = None) -> ReadT:
         with self.session.begin():
+            retry = IdempotentCreate(self.session, self.noun, idempotency_key, data)
+            if (earlier := retry.earlier_response()) is not None:
+                return self.read_schema.model_validate(earlier)
             try:
                 row = self.repository.add(self.repository.model_type(**data.model_dump()))
             except IntegrityError as exc:
                 raise Conflict(f"a {self.noun} with these values already exists") from exc
-        return self.read_schema.model_validate(row)
+            created = self.read_schema.model_validate(row)
+            retry.remember(created)
+        return created
 
     def get(self, item_id: int) -> ReadT:
         with self.session.begin():
@@ -123,8 +156,11 @@ class OrderService:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def create(self, data: JSONBody[schemas.OrderCreate]) -> schemas.Order:
+    def create(self, data: schemas.OrderCreate, idempotency_key: str | None = None) -> schemas.Order:
         with self.session.begin():
+            retry = IdempotentCreate(self.session, "order", idempotency_key, data)
+            if (earlier := retry.earlier_response()) is not None:
+                return schemas.Order.model_validate(earlier)
             tags = self._existing(data.contact_id, data.order_lines, data.tag_ids)
             order = OrderModel(
                 name=data.name,
@@ -134,7 +170,9 @@ class OrderService:
             )
             self.session.add(order)
             self._flush()
-        return schemas.Order.of(order)
+            created = schemas.Order.of(order)
+            retry.remember(created)
+        return created
 
     def get(self, order_id: int) -> schemas.Order:
         with self.session.begin():
@@ -202,11 +240,14 @@ _PAGE = limits.DEFAULT_PAGE_SIZE
 class ContactController(Controller):
     path = "/contact"
 
-    @SYNC.post("/", summary="Create a contact")
+    @SYNC.post("/", summary="Create a contact", problems=[422])
     def create_contact(
-        self, data: JSONBody[schemas.ContactCreate], db_session: NamedDependency[Session]
+        self,
+        data: JSONBody[schemas.ContactCreate],
+        db_session: NamedDependency[Session],
+        idempotency_key: IdempotencyKey = None,
     ) -> schemas.Contact:
-        return ContactService(db_session).create(data)
+        return ContactService(db_session).create(data, idempotency_key)
 
     @SYNC.get("/", summary="List contacts, a page at a time")
     def list_contacts(
@@ -232,11 +273,14 @@ class ContactController(Controller):
 class ProductController(Controller):
     path = "/product"
 
-    @SYNC.post("/", summary="Create a product")
+    @SYNC.post("/", summary="Create a product", problems=[422])
     def create_product(
-        self, data: JSONBody[schemas.ProductCreate], db_session: NamedDependency[Session]
+        self,
+        data: JSONBody[schemas.ProductCreate],
+        db_session: NamedDependency[Session],
+        idempotency_key: IdempotencyKey = None,
     ) -> schemas.Product:
-        return ProductService(db_session).create(data)
+        return ProductService(db_session).create(data, idempotency_key)
 
     @SYNC.get("/", summary="List products, a page at a time")
     def list_products(
@@ -262,9 +306,14 @@ class ProductController(Controller):
 class TagController(Controller):
     path = "/tag"
 
-    @SYNC.post("/", summary="Create a tag", problems=[409])
-    def create_tag(self, data: JSONBody[schemas.TagCreate], db_session: NamedDependency[Session]) -> schemas.Tag:
-        return TagService(db_session).create(data)
+    @SYNC.post("/", summary="Create a tag", problems=[409, 422])
+    def create_tag(
+        self,
+        data: JSONBody[schemas.TagCreate],
+        db_session: NamedDependency[Session],
+        idempotency_key: IdempotencyKey = None,
+    ) -> schemas.Tag:
+        return TagService(db_session).create(data, idempotency_key)
 
     @SYNC.get("/", summary="List tags, a page at a time")
     def list_tags(
@@ -291,8 +340,13 @@ class OrderController(Controller):
     path = "/order"
 
     @SYNC.post("/", summary="Create a sale order with its lines and tags", problems=[409, 422])
-    def create_order(self, data: JSONBody[schemas.OrderCreate], db_session: NamedDependency[Session]) -> schemas.Order:
-        return OrderService(db_session).create(data)
+    def create_order(
+        self,
+        data: JSONBody[schemas.OrderCreate],
+        db_session: NamedDependency[Session],
+        idempotency_key: IdempotencyKey = None,
+    ) -> schemas.Order:
+        return OrderService(db_session).create(data, idempotency_key)
 
     @SYNC.get("/", summary="List sale orders with lines and tags, a page at a time")
     def list_orders(

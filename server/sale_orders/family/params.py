@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from litestar.params import PathParameter, QueryParameter
+from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from sale_orders.domain import limits
 
@@ -21,5 +21,18 @@ Limit = Annotated[
         ge=1,
         le=limits.MAX_PAGE_SIZE,
         description=f"page size, at most {limits.MAX_PAGE_SIZE}; a shorter page is the last one",
+    ),
+]
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=limits.IDEMPOTENCY_KEY_LENGTH,
+        pattern=r"^[!-~]+$",
+        description=(
+            "makes a create safe to retry: a retry with the same key and body answers 201 with the object created "
+            "first and creates nothing; the same key with another body is a 422. Keys are shared by both families."
+        ),
     ),
 ]

@@ -17,7 +17,7 @@ _DESCRIPTIONS = {
     400: "Invalid input: a value has the wrong type, is out of bounds, or is unknown",
     404: "No resource has this id",
     409: "Conflicts with stored data: a duplicate name, or still used by an order",
-    422: "Refers to a contact, product or tag that does not exist",
+    422: "Refers to a contact, product or tag that does not exist, or reuses an Idempotency-Key for another request",
     503: "The database is unavailable or too slow; retry later",
 }
 

@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.contact import Contact
 from ...models.contact_create import ContactCreate
 from ...models.problem_details import ProblemDetails
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: ContactCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -43,6 +46,11 @@ def _parse_response(
 
         return response_400
 
+    if response.status_code == 422:
+        response_422 = ProblemDetails.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 503:
         response_503 = ProblemDetails.from_dict(response.json())
 
@@ -69,10 +77,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ContactCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Contact | ProblemDetails]:
     """Create a contact
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (ContactCreate):
 
     Raises:
@@ -85,6 +97,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -98,10 +111,14 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ContactCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Contact | ProblemDetails | None:
     """Create a contact
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (ContactCreate):
 
     Raises:
@@ -115,6 +132,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -122,10 +140,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ContactCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Contact | ProblemDetails]:
     """Create a contact
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (ContactCreate):
 
     Raises:
@@ -138,6 +160,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -149,10 +172,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ContactCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Contact | ProblemDetails | None:
     """Create a contact
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (ContactCreate):
 
     Raises:
@@ -167,5 +194,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.problem_details import ProblemDetails
 from ...models.tag import Tag
 from ...models.tag_create import TagCreate
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: TagCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -46,6 +49,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 422:
+        response_422 = ProblemDetails.from_dict(response.json())
+
+        return response_422
+
     if response.status_code == 503:
         response_503 = ProblemDetails.from_dict(response.json())
 
@@ -72,10 +80,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TagCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[ProblemDetails | Tag]:
     """Create a tag
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (TagCreate):
 
     Raises:
@@ -88,6 +100,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -101,10 +114,14 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: TagCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> ProblemDetails | Tag | None:
     """Create a tag
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (TagCreate):
 
     Raises:
@@ -118,6 +135,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -125,10 +143,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TagCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[ProblemDetails | Tag]:
     """Create a tag
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (TagCreate):
 
     Raises:
@@ -141,6 +163,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -152,10 +175,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: TagCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> ProblemDetails | Tag | None:
     """Create a tag
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (TagCreate):
 
     Raises:
@@ -170,5 +197,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

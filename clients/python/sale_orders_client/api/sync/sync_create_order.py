@@ -8,14 +8,17 @@ from ...client import AuthenticatedClient, Client
 from ...models.order import Order
 from ...models.order_create import OrderCreate
 from ...models.problem_details import ProblemDetails
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     *,
     body: OrderCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -77,10 +80,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: OrderCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Order | ProblemDetails]:
     """Create a sale order with its lines and tags
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (OrderCreate):
 
     Raises:
@@ -93,6 +100,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = client.get_httpx_client().request(
@@ -106,10 +114,14 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: OrderCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Order | ProblemDetails | None:
     """Create a sale order with its lines and tags
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (OrderCreate):
 
     Raises:
@@ -123,6 +135,7 @@ def sync(
     return sync_detailed(
         client=client,
         body=body,
+        idempotency_key=idempotency_key,
     ).parsed
 
 
@@ -130,10 +143,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: OrderCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Response[Order | ProblemDetails]:
     """Create a sale order with its lines and tags
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (OrderCreate):
 
     Raises:
@@ -146,6 +163,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         body=body,
+        idempotency_key=idempotency_key,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -157,10 +175,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: OrderCreate,
+    idempotency_key: None | str | Unset = UNSET,
 ) -> Order | ProblemDetails | None:
     """Create a sale order with its lines and tags
 
     Args:
+        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
+            key and body answers 201 with the object created first and creates nothing; the same key
+            with another body is a 422. Keys are shared by both families.
         body (OrderCreate):
 
     Raises:
@@ -175,5 +197,6 @@ async def asyncio(
         await asyncio_detailed(
             client=client,
             body=body,
+            idempotency_key=idempotency_key,
         )
     ).parsed

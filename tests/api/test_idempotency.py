@@ -1,0 +1,51 @@
+"""Idempotency-Key: a retried create returns the first object and creates nothing, in either family."""
+
+import pytest
+
+from tests.api.conftest import Api, assert_problem
+
+
+def test_a_retry_returns_the_first_order_and_creates_nothing(api: Api) -> None:
+    body = api.order_fixture()
+    first = api.post("/order", json=body, headers={"Idempotency-Key": "order-1"})
+    assert first.status_code == 201
+    again = api.post("/order", json=body, headers={"Idempotency-Key": "order-1"})
+    other_family = api.other.post("/order", json=body, headers={"Idempotency-Key": "order-1"})
+    assert again.status_code == other_family.status_code == 201
+    assert again.json() == other_family.json() == first.json()
+    assert [order["id"] for order in api.get("/order").json()] == [first.json()["id"]]
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [("/contact", {"name": "A", "email": "a@example.com"}), ("/product", {"name": "p"}), ("/tag", {"name": "t"})],
+)
+def test_catalog_creates_are_idempotent_too(api: Api, path: str, body: dict[str, str]) -> None:
+    first = api.post(path, json=body, headers={"Idempotency-Key": "k"})
+    again = api.other.post(path, json=body, headers={"Idempotency-Key": "k"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert len(api.get(path).json()) == 1
+
+
+def test_the_same_key_with_another_body_is_a_422(api: Api) -> None:
+    api.create("/product", {"name": "p"})
+    assert api.post("/tag", json={"name": "a"}, headers={"Idempotency-Key": "k"}).status_code == 201
+    assert_problem(
+        api.other.post("/tag", json={"name": "b"}, headers={"Idempotency-Key": "k"}), 422, "idempotency-key-reused"
+    )
+    # Keys are per kind of resource: the same key may create a product.
+    assert api.post("/product", json={"name": "q"}, headers={"Idempotency-Key": "k"}).status_code == 201
+
+
+def test_a_failed_create_does_not_use_up_its_key(api: Api) -> None:
+    body = api.order_fixture()
+    rejected = api.post("/order", json={**body, "contact_id": 999}, headers={"Idempotency-Key": "fix-and-retry"})
+    assert_problem(rejected, 422, "missing-reference")
+    assert api.post("/order", json=body, headers={"Idempotency-Key": "fix-and-retry"}).status_code == 201
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "has space", "é".encode()])
+def test_malformed_keys_are_a_400(api: Api, key: str | bytes) -> None:
+    response = api.post("/tag", json={"name": "t"}, headers={"Idempotency-Key": key})
+    assert_problem(response, 400, "validation-error")
