@@ -10,6 +10,7 @@ from typing import Self
 import psycopg2
 import pytest
 from hypothesis import HealthCheck, settings
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import event
@@ -126,7 +127,9 @@ class StatementCounter:
 
 @pytest.fixture
 def count_statements(client: TestClient[Litestar], app: Litestar) -> StatementCounter:
-    return StatementCounter([app.state["sync_db_engine"], app.state["async_db_engine"].sync_engine])
+    # The plugin's configs own the engines (their app-state keys get suffixes when several apps exist).
+    engines = [config.get_engine() for config in app.plugins.get(SQLAlchemyPlugin).config]
+    return StatementCounter([getattr(engine, "sync_engine", engine) for engine in engines])
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

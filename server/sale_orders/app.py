@@ -14,11 +14,12 @@ from litestar.plugins.pydantic import PydanticInitPlugin
 from litestar.types import Method
 from sqlalchemy.engine import URL
 
-from sale_orders.api.allow import list_every_method_in_allow
 from sale_orders.api.docs import docs
+from sale_orders.api.headers import add_security_headers, list_every_method_in_allow
 from sale_orders.api.health import health
 from sale_orders.api.openapi import ForbidExtraSchemaPlugin
 from sale_orders.db.engines import database_configs
+from sale_orders.domain import limits
 from sale_orders.domain.errors import EXCEPTION_HANDLERS
 from sale_orders.family import _async, _sync
 from sale_orders.family.routing import ASYNC, SYNC
@@ -98,7 +99,9 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             databases.plugin,
         ],
         on_startup=[thread_pool_sizer(settings.sync_threads)],
-        before_send=[list_every_method_in_allow],
+        before_send=[list_every_method_in_allow, add_security_headers],
+        # A full order (100 lines) is about 10 KB; anything near this limit is not an order. Answered 413.
+        request_max_body_size=limits.MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi_config(),
     )

@@ -50,12 +50,22 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
         server.cleanup()
 
 
+# The embedded server trusts local connections, so any password works; this one must never be printed.
+PASSWORD = "sekret-PW-4711"  # noqa: S105 - a canary, not a credential
+
+
+def server_env(database: Database, **settings: str) -> dict[str, str]:
+    url = database.url.set(password=PASSWORD).render_as_string(hide_password=False)
+    return clean_env(DATABASE_URL=url, **settings)
+
+
 @pytest.fixture(scope="module")
 def server(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    env = clean_env(DATABASE_URL=database.url.render_as_string(hide_password=False), **FAULT_ENV)
-    live = start_server(env, tmp_path_factory.mktemp("live"))
+    """A server with small pools and short timeouts, so that faults show quickly."""
+    live = start_server(server_env(database, **FAULT_ENV), tmp_path_factory.mktemp("live"))
     yield live
     assert live.stop() in STOPPED_BY_SIGTERM, live.log.read_text()
+    assert PASSWORD not in live.log.read_text(), "the server log printed the database password"
 
 
 def wait_until(condition: object, seconds: float) -> float:
@@ -76,3 +86,12 @@ def status(base_url: str, path: str) -> int:
 
 
 __all__ = ["Database", "Path", "status", "wait_until"]
+
+
+@pytest.fixture(scope="module")
+def roomy_server(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server with the default pool sizes and timeouts, for load."""
+    live = start_server(server_env(database), tmp_path_factory.mktemp("roomy"))
+    yield live
+    assert live.stop() in STOPPED_BY_SIGTERM, live.log.read_text()
+    assert PASSWORD not in live.log.read_text(), "the server log printed the database password"

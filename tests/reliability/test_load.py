@@ -17,9 +17,9 @@ def fixtures(http: httpx.Client, run: str) -> dict[str, Any]:
     return {"contact": contact, "products": products, "tags": tags}
 
 
-def test_200_concurrent_creations_across_both_families_persist_once_with_exact_totals(server: LiveServer) -> None:
+def test_200_concurrent_creations_across_both_families_persist_once_with_exact_totals(roomy_server: LiveServer) -> None:
     run = uuid.uuid4().hex[:8]
-    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+    with httpx.Client(base_url=roomy_server.base_url, timeout=60) as http:
         ids = fixtures(http, run)
 
         def create(i: int) -> tuple[int, dict[str, Any], Decimal]:
@@ -35,7 +35,9 @@ def test_200_concurrent_creations_across_both_families_persist_once_with_exact_t
             }
             expected = sum((Decimal(repr(line["price"])) * line["quantity"] for line in lines), Decimal(0))
             # A connection per request: one shared keep-alive client across threads raced on closed sockets.
-            response = httpx.post(f"{server.base_url}/{'sync' if i % 2 else 'async'}/order", json=body, timeout=60)
+            response = httpx.post(
+                f"{roomy_server.base_url}/{'sync' if i % 2 else 'async'}/order", json=body, timeout=60
+            )
             return response.status_code, response.json(), expected
 
         with ThreadPoolExecutor(32) as pool:
@@ -54,14 +56,14 @@ def test_200_concurrent_creations_across_both_families_persist_once_with_exact_t
         assert {order["id"]: order for order in mine} == {order["id"]: order for _, order, _ in results}
 
 
-def test_concurrent_retries_with_one_key_create_one_order(server: LiveServer) -> None:
+def test_concurrent_retries_with_one_key_create_one_order(roomy_server: LiveServer) -> None:
     run = uuid.uuid4().hex[:8]
-    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+    with httpx.Client(base_url=roomy_server.base_url, timeout=60) as http:
         ids = fixtures(http, run)
         body = {"name": f"retry {run}", "contact_id": ids["contact"], "order_lines": [], "tag_ids": []}
 
         def post(i: int) -> httpx.Response:
-            url = f"{server.base_url}/{'sync' if i % 2 else 'async'}/order"
+            url = f"{roomy_server.base_url}/{'sync' if i % 2 else 'async'}/order"
             return httpx.post(url, json=body, headers={"Idempotency-Key": run}, timeout=60)
 
         with ThreadPoolExecutor(16) as pool:
@@ -70,15 +72,15 @@ def test_concurrent_retries_with_one_key_create_one_order(server: LiveServer) ->
         assert len({response.json()["id"] for response in responses}) == 1
 
 
-def test_concurrent_updates_of_one_order_lose_no_lines(server: LiveServer) -> None:
+def test_concurrent_updates_of_one_order_lose_no_lines(roomy_server: LiveServer) -> None:
     run = uuid.uuid4().hex[:8]
-    with httpx.Client(base_url=server.base_url, timeout=60) as http:
+    with httpx.Client(base_url=roomy_server.base_url, timeout=60) as http:
         ids = fixtures(http, run)
         order = http.post("/sync/order", json={"name": f"upd {run}", "contact_id": ids["contact"]}).json()
 
         def replace_lines(i: int) -> httpx.Response:
             lines = [{"product_id": p, "quantity": i + 1, "price": 1} for p in ids["products"]]
-            url = f"{server.base_url}/{'sync' if i % 2 else 'async'}/order/{order['id']}"
+            url = f"{roomy_server.base_url}/{'sync' if i % 2 else 'async'}/order/{order['id']}"
             return httpx.patch(url, json={"order_lines": lines}, timeout=60)
 
         with ThreadPoolExecutor(16) as pool:

@@ -116,8 +116,19 @@ def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Respo
     return problem_response(400, detail, errors=errors or None)
 
 
+def _on_undecodable(_: Request[Any, Any, Any], __: UnicodeDecodeError) -> Response[ProblemDetails]:
+    # Litestar decodes the body as UTF-8 before parsing it, and lets the error through.
+    return problem_response(400, "the body is not valid UTF-8")
+
+
 def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ProblemDetails]:
-    kind = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 415: "unsupported-media-type"}
+    kind = {
+        400: "validation-error",
+        404: "not-found",
+        405: "method-not-allowed",
+        413: "too-large",
+        415: "unsupported-media-type",
+    }
     # Keep the exception's headers: a 405 must say which methods are allowed (RFC 9110).
     headers = {str(name): str(value) for name, value in (exc.headers or {}).items()}
     return problem_response(
@@ -173,6 +184,7 @@ def _on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[Proble
 EXCEPTION_HANDLERS = {
     Problem: _on_problem,
     ValidationException: _on_validation,
+    UnicodeDecodeError: _on_undecodable,
     HTTPException: _on_http,
     NotFoundError: _on_not_found,
     IntegrityError: _on_integrity,

@@ -21,6 +21,7 @@ MAX_TAGS = 20
 # number (a double holds any 15-digit decimal exactly) as well as in NUMERIC and Decimal.
 
 IDEMPOTENCY_KEY_LENGTH = 255
+MAX_BODY_BYTES = 256 * 1024
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

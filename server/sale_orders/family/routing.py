@@ -11,12 +11,14 @@ from typing import Any
 from litestar import delete, get, patch, post
 from litestar.openapi import ResponseSpec
 
+from sale_orders.domain import limits
 from sale_orders.domain.errors import PROBLEM_JSON, ProblemDetails
 
 _DESCRIPTIONS = {
     400: "Invalid input: a value has the wrong type, is out of bounds, or is unknown",
     404: "No resource has this id",
     409: "Conflicts with stored data: a duplicate name, or still used by an order",
+    413: f"The body is larger than {limits.MAX_BODY_BYTES // 1024} KiB",
     422: "Refers to a contact, product or tag that does not exist, or reuses an Idempotency-Key for another request",
     503: "The database is unavailable or too slow; retry later",
 }
@@ -53,10 +55,10 @@ class Family:
         return get(path, **self._options(summary, problems))
 
     def post(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> post:
-        return post(path, **self._options(summary, problems))
+        return post(path, **self._options(summary, [413, *problems]))
 
     def patch(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> patch:
-        return patch(path, **self._options(summary, problems))
+        return patch(path, **self._options(summary, [413, *problems]))
 
     def delete(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> delete:
         return delete(path, **self._options(summary, problems))
