@@ -9,8 +9,8 @@ from typing import Self
 
 import psycopg2
 import pytest
-from hypothesis import HealthCheck, settings
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from hypothesis import HealthCheck, settings
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import event

@@ -36,6 +36,20 @@ class Settings(BaseSettings):
     async_pool_size: int = Field(default=_DEFAULT_THREADS, ge=1, description="asyncpg connections per worker")
     pool_timeout: int = Field(default=10, ge=1, description="seconds to wait for a free connection")
     statement_timeout_ms: int = Field(default=10_000, ge=0, description="PostgreSQL statement_timeout")
+    cors_origins: str = Field(
+        default="",
+        description="comma-separated origins that browsers may call the API from; empty: CORS closed",
+    )
+    pgbouncer: bool = Field(
+        default=False,
+        description="DATABASE_URL is a PgBouncer in transaction pooling mode: asyncpg reuses no prepared statement"
+        " across transactions, and no startup parameter is sent (STATEMENT_TIMEOUT_MS is then not applied:"
+        " set statement_timeout on the database role)",
+    )
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
 
     @cached_property
     def configured_url(self) -> URL | None:

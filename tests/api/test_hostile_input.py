@@ -3,8 +3,12 @@
 import json
 
 import pytest
+from litestar.testing import TestClient
+from sqlalchemy.engine import URL
 
+from sale_orders.app import create_app
 from sale_orders.domain import limits
+from sale_orders.settings import Settings
 from tests.api.conftest import Api, assert_problem
 
 LITERAL = [
@@ -66,3 +70,14 @@ def test_cors_is_closed_by_default(api: Api) -> None:
     assert "access-control-allow-origin" not in preflight.headers
     response = api.get("/order", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in response.headers
+
+
+def test_cors_opens_for_configured_origins_only(database_url: URL) -> None:
+    app = create_app(database_url, Settings(cors_origins="https://shop.example, https://admin.example"))
+    with TestClient(app) as client:
+        allowed = client.options(
+            "/async/order", headers={"Origin": "https://shop.example", "Access-Control-Request-Method": "POST"}
+        )
+        assert allowed.headers["access-control-allow-origin"] == "https://shop.example"
+        refused = client.get("/sync/order", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in refused.headers
