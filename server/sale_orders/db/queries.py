@@ -1,6 +1,7 @@
 """SQL statements, built once and executed by either family's session."""
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, Update, delete, literal, select, union_all, update
@@ -8,7 +9,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert
 
-from sale_orders.db.models import ContactModel, OrderModel, ProductModel, TagModel, idempotency_key
+from sale_orders.db.models import (
+    ContactModel,
+    OrderLineModel,
+    OrderModel,
+    ProductModel,
+    TagModel,
+    idempotency_key,
+    order_tag,
+)
 
 RowT = TypeVar("RowT", ContactModel, ProductModel, TagModel, OrderModel)
 
@@ -22,6 +31,36 @@ def page(model: type[RowT], after: int | None, limit: int) -> Select[RowT]:
 def with_lines_and_tags(statement: Select[OrderModel]) -> Select[OrderModel]:
     """Load orders with their lines and tags: three statements whatever the number of orders."""
     return statement.options(selectinload(OrderModel.order_lines), selectinload(OrderModel.tags))
+
+
+def order_heads(*, order_id: int | None = None, after: int | None = None, limit: int = 1) -> Select[int, str, int]:
+    """The orders' own columns: one order by id, or a keyset page (rows, not ORM objects: the hot read path)."""
+    statement = select(OrderModel.id, OrderModel.name, OrderModel.contact_id).order_by(OrderModel.id).limit(limit)
+    if order_id is not None:
+        statement = statement.where(OrderModel.id == order_id)
+    if after is not None:
+        statement = statement.where(OrderModel.id > after)
+    return statement
+
+
+def lines_of(order_ids: Sequence[int]) -> Select[int, int, int, Decimal]:
+    """The lines of these orders, in order then line id."""
+    line = OrderLineModel
+    return (
+        select(line.order_id, line.product_id, line.quantity, line.price)
+        .where(line.order_id.in_(order_ids))
+        .order_by(line.order_id, line.id)
+    )
+
+
+def tags_of(order_ids: Sequence[int]) -> Select[int, int, str]:
+    """The tags of these orders, in order then tag id."""
+    return (
+        select(order_tag.c.order_id, TagModel.id, TagModel.name)
+        .join(TagModel, TagModel.id == order_tag.c.tag_id)
+        .where(order_tag.c.order_id.in_(order_ids))
+        .order_by(order_tag.c.order_id, TagModel.id)
+    )
 
 
 def order_by_id(order_id: int) -> Select[OrderModel]:

@@ -14,6 +14,7 @@ from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from pydantic import BaseModel
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -177,18 +178,24 @@ class OrderService:
         return created
 
     async def get(self, order_id: int) -> schemas.Order:
-        async with self.session.begin():
-            order = (await self.session.scalars(queries.order_by_id(order_id))).one_or_none()
-        if order is None:
+        orders = await self._read(queries.order_heads(order_id=order_id))
+        if not orders:
             raise NotFound(f"no order has id {order_id}")
-        return schemas.Order.of(order)
+        return orders[0]
 
     async def page(self, after: int | None, limit: int) -> list[schemas.Order]:
+        return await self._read(queries.order_heads(after=after, limit=limit))
+
+    async def _read(self, heads: Select[int, str, int]) -> list[schemas.Order]:
+        """Orders, then their lines, then their tags: three plain row queries, no ORM objects to build."""
         async with self.session.begin():
-            orders = (
-                await self.session.scalars(queries.with_lines_and_tags(queries.page(OrderModel, after, limit)))
-            ).all()
-        return [schemas.Order.of(order) for order in orders]
+            orders = (await self.session.execute(heads)).all()
+            if not orders:
+                return []
+            order_ids = [order.id for order in orders]
+            lines = (await self.session.execute(queries.lines_of(order_ids))).all()
+            tags = (await self.session.execute(queries.tags_of(order_ids))).all()
+        return schemas.assemble_orders(orders, lines, tags)
 
     async def update(self, order_id: int, changes: schemas.OrderUpdate) -> schemas.Order:
         async with self.session.begin():

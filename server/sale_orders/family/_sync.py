@@ -16,6 +16,7 @@ from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from pydantic import BaseModel
+from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -175,16 +176,24 @@ class OrderService:
         return created
 
     def get(self, order_id: int) -> schemas.Order:
-        with self.session.begin():
-            order = (self.session.scalars(queries.order_by_id(order_id))).one_or_none()
-        if order is None:
+        orders = self._read(queries.order_heads(order_id=order_id))
+        if not orders:
             raise NotFound(f"no order has id {order_id}")
-        return schemas.Order.of(order)
+        return orders[0]
 
     def page(self, after: int | None, limit: int) -> list[schemas.Order]:
+        return self._read(queries.order_heads(after=after, limit=limit))
+
+    def _read(self, heads: Select[int, str, int]) -> list[schemas.Order]:
+        """Orders, then their lines, then their tags: three plain row queries, no ORM objects to build."""
         with self.session.begin():
-            orders = (self.session.scalars(queries.with_lines_and_tags(queries.page(OrderModel, after, limit)))).all()
-        return [schemas.Order.of(order) for order in orders]
+            orders = (self.session.execute(heads)).all()
+            if not orders:
+                return []
+            order_ids = [order.id for order in orders]
+            lines = (self.session.execute(queries.lines_of(order_ids))).all()
+            tags = (self.session.execute(queries.tags_of(order_ids))).all()
+        return schemas.assemble_orders(orders, lines, tags)
 
     def update(self, order_id: int, changes: schemas.OrderUpdate) -> schemas.Order:
         with self.session.begin():
