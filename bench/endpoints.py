@@ -1,0 +1,75 @@
+"""The benchmarked endpoints, how wrk calls each of them, and which ceiling each is compared with."""
+
+from dataclasses import dataclass
+
+from wrk import Load
+
+FAMILIES = ("sync", "async")
+CEILING = "ceiling"
+POST_CONTACT = "POST /contact"
+GET_CONTACT = "GET /contact/{id}"
+POST_ORDER = "POST /order"
+GET_ORDER = "GET /order/{id}"
+LIST_ORDERS = "GET /order?limit=50"
+
+
+@dataclass(frozen=True)
+class DemoIds:
+    """The id ranges of the demo data (every range starts at 1: the database is a fresh one)."""
+
+    contacts: int
+    products: int
+    tags: int
+    orders: int
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    name: str
+    slug: str
+    ceiling: str  # the ceiling endpoint the ratio is taken against
+    served_by_ceiling: bool  # whether the ceiling app serves this endpoint itself
+
+    @property
+    def exact_ceiling(self) -> bool:
+        """Whether the ratio compares like with like (otherwise: the closest ceiling endpoint)."""
+        return self.ceiling == self.name
+
+    def load(self, prefix: str, ids: DemoIds) -> Load:
+        """The wrk script and arguments that call this endpoint under `prefix` ("/sync", "/async" or "")."""
+        match self.name:
+            case "POST /contact":
+                return Load("post_contact.lua", (f"{prefix}/contact",))
+            case "GET /contact/{id}":
+                return Load("get.lua", (f"{prefix}/contact/{{id}}", "1", str(ids.contacts)))
+            case "POST /order":
+                return Load("post_order.lua", (f"{prefix}/order", *_order_refs(ids)))
+            case "GET /order/{id}":
+                return Load("get.lua", (f"{prefix}/order/{{id}}", "1", str(ids.orders)))
+            case "GET /order?limit=50":
+                return Load("get.lua", (f"{prefix}/order?limit=50",))
+        raise ValueError(self.name)
+
+
+def _order_refs(ids: DemoIds) -> tuple[str, ...]:
+    return str(ids.contacts), str(ids.products), "1", str(ids.tags)
+
+
+ENDPOINTS = (
+    Endpoint(POST_CONTACT, "post_contact", ceiling=POST_CONTACT, served_by_ceiling=True),
+    Endpoint(GET_CONTACT, "get_contact", ceiling=LIST_ORDERS, served_by_ceiling=False),
+    Endpoint(POST_ORDER, "post_order", ceiling=POST_CONTACT, served_by_ceiling=False),
+    Endpoint(GET_ORDER, "get_order", ceiling=LIST_ORDERS, served_by_ceiling=False),
+    Endpoint(LIST_ORDERS, "list_orders", ceiling=LIST_ORDERS, served_by_ceiling=True),
+)
+BY_NAME = {endpoint.name: endpoint for endpoint in ENDPOINTS}
+
+
+def mix_load(ids: DemoIds) -> Load:
+    """Every endpoint of both families in turn, for the leak check."""
+    return Load("mix.lua", (*_order_refs(ids), str(ids.orders)))
+
+
+def scale_page_load(prefix: str, last_after: int) -> Load:
+    """A page of 50 orders after a random id: a page from anywhere in the table, not just the first."""
+    return Load("get.lua", (f"{prefix}/order?limit=50&after={{id}}", "1", str(last_after)))

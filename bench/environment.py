@@ -1,0 +1,236 @@
+"""What a benchmark runs against: a scratch database, the API and the ceiling as subprocesses stopped by PID."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg2
+from sqlalchemy.engine import URL, make_url
+
+from sale_orders.settings import with_driver
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO = BENCH_DIR.parent
+STARTUP_SECONDS = 60
+# The developer's own database settings must not leak into the servers: they get DATABASE_URL only.
+DATABASE_SETTINGS = {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"}
+
+
+def dsn(url: URL) -> str:
+    """A libpq connection string for psycopg2 and asyncpg."""
+    return with_driver(url, "psycopg2").set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def query_one(url: URL, sql: str) -> object:
+    with psycopg2.connect(dsn(url)) as connection, connection.cursor() as cursor:
+        cursor.execute(sql)
+        row = cursor.fetchone()
+    connection.close()
+    return row[0] if row else None
+
+
+@contextmanager
+def scratch_database(database_url: str | None, workdir: Path) -> Iterator[URL]:
+    """A database of our own: on the server at `database_url` (created, then dropped), or embedded in `workdir`."""
+    if database_url:
+        server = make_url(database_url)
+        name = f"bench_{uuid.uuid4().hex[:12]}"
+        admin = psycopg2.connect(dsn(server))
+        admin.autocommit = True
+        try:
+            with admin.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+            try:
+                yield server.set(database=name)
+            finally:
+                with admin.cursor() as cursor:
+                    cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            admin.close()
+        return
+    from sale_orders.db.embedded import embedded_postgres  # noqa: PLC0415 - a slow import, only when needed
+
+    with embedded_postgres(workdir / "pg") as url:
+        yield url
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def server_env(url: URL, **extra: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key.upper() not in DATABASE_SETTINGS}
+    return {**env, "DATABASE_URL": url.render_as_string(hide_password=False), **extra}
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of one process (VmRSS in /proc/PID/status), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+@dataclass
+class Server:
+    """A server subprocess (the API or the ceiling), reachable at `base_url`, stopped by its PID."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    base_url: str
+    log: Path
+
+    def worker_pids(self) -> list[int]:
+        """The processes serving requests: uvicorn's workers, or the process itself with one worker."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        pids = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+        workers = [pid for pid in pids if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        return workers or [self.process.pid]
+
+    def stop(self) -> None:
+        """SIGTERM to the PID (uvicorn stops its workers), then SIGKILL if it has not exited in 30 s."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _wait_until_up(server: Server) -> None:
+    """Until GET /health answers 200 (both the API and the ceiling have one)."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"{server.name} exited with {server.process.returncode}:\n{server.log.read_text()}")
+        try:
+            with urllib.request.urlopen(server.base_url + "/health", timeout=2) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{server.name} did not answer within {STARTUP_SECONDS} s:\n{server.log.read_text()}")
+
+
+def _start(name: str, command: list[str], *, env: dict[str, str], port: int, log: Path) -> Server:
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
+    server = Server(name, process, f"http://127.0.0.1:{port}", log)
+    try:
+        _wait_until_up(server)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@contextmanager
+def api_server(url: URL, workers: int, logs: Path) -> Iterator[Server]:
+    """`sale-orders serve` on a free port, over the database at `url`."""
+    port = free_port()
+    command = [sys.executable, "-m", "sale_orders.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    server = _start("api", command, env=server_env(url), port=port, log=logs / f"api-{port}.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def ceiling_server(url: URL, workers: int, pool_size: int, logs: Path) -> Iterator[Server]:
+    """bench/ceiling.py under uvicorn on a free port, with as many workers as the API."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "ceiling:app",
+        f"--app-dir={BENCH_DIR}",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        f"--workers={workers}",
+        "--log-level=warning",
+    ]
+    env = server_env(url, CEILING_DATABASE_URL=dsn(url), CEILING_POOL_SIZE=str(pool_size))
+    server = _start("ceiling", command, env=env, port=port, log=logs / f"ceiling-{port}.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _busy_ticks() -> int:
+    """CPU ticks spent busy by the whole machine so far (/proc/stat: everything but idle and iowait)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return user + nice + system + irq + softirq + steal
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """Every process: its parent, and the CPU ticks used by it and by its children it has reaped."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        table[int(entry.name)] = (int(fields[1]), sum(int(value) for value in fields[11:15]))
+    return table
+
+
+class CpuMeter:
+    """How much CPU processes outside the benchmark used while it ran: a shared machine's noise, measured.
+
+    Ours are the process trees under `roots` (this process, so the servers and wrk, and the PostgreSQL
+    postmaster); everything else busy on the machine is someone else's.
+    """
+
+    def __init__(self, roots: list[int]) -> None:
+        self.roots = roots
+
+    def _ours(self) -> int:
+        table = _processes()
+        children: dict[int, list[int]] = {}
+        for pid, (parent, _) in table.items():
+            children.setdefault(parent, []).append(pid)
+        total, stack = 0, [root for root in self.roots if root in table]
+        while stack:
+            pid = stack.pop()
+            total += table[pid][1]
+            stack += children.get(pid, [])
+        return total
+
+    def mark(self) -> tuple[float, int, int]:
+        return time.monotonic(), _busy_ticks(), self._ours()
+
+    def others_percent(self, mark: tuple[float, int, int]) -> float:
+        """Share of the machine's CPU (all cores) used by other processes since `mark`."""
+        started, busy, ours = mark
+        elapsed_ticks = (time.monotonic() - started) * os.sysconf("SC_CLK_TCK") * (os.cpu_count() or 1)
+        others = (_busy_ticks() - busy) - (self._ours() - ours)
+        return round(max(0.0, 100 * others / elapsed_ticks), 1) if elapsed_ticks else 0.0
+
+
+def postmaster_pid(url: URL) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine (the parent of its checkpointer)."""
+    pid = query_one(url, "SELECT pid FROM pg_stat_activity WHERE backend_type = 'checkpointer'")
+    if not isinstance(pid, int) or not Path(f"/proc/{pid}/stat").exists():
+        return None
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
