@@ -148,7 +148,8 @@ def matrix_markdown(document: dict[str, Any]) -> list[str]:
 
 
 def write_markdown(path: Path, document: dict[str, Any], sections: Iterable[list[str]]) -> None:
-    lines = ["# Sale Orders API benchmark", "", f"Run {document['started']}.", "", "## Machine", ""]
+    lines = ["# Sale Orders API benchmark", "", f"Run {document['started']}, code {document.get('code')}.", ""]
+    lines += ["## Machine", ""]
     lines += [*machine_lines(document["machine"]), ""]
     for section in sections:
         lines += section

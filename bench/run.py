@@ -7,6 +7,7 @@ See bench/README.md for what the figures mean.
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -157,6 +158,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _git(*args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=BENCH_DIR.parent, capture_output=True, text=True, check=False)
+    return result.stdout.strip()
+
+
+def code_version() -> str:
+    """The commit measured, `+changes` when the server's code differs from it."""
+    changed = _git("status", "--porcelain", "--", "server")
+    return (_git("rev-parse", "--short", "HEAD") or "unknown") + (" +changes in server/" if changed else "")
+
+
 def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
     raise SystemExit(128 + signum)
 
@@ -272,6 +284,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     document: dict[str, Any] = {
         "started": started.isoformat(timespec="seconds"),
         "command": ["bench/run.py", *(argv if argv is not None else sys.argv[1:])],
+        "code": code_version(),
         "settings": {
             "orders": args.orders,
             "concurrency": args.concurrency,
