@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qs
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import msgspec
 
 Scope = MutableMapping[str, Any]

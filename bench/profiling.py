@@ -92,17 +92,17 @@ def summarise(raw: Path, seconds: int, top: int = 15) -> dict[str, Any]:
         stack, _, count = line.rpartition(" ")
         if stack and count.isdigit():
             stacks.append((stack.split(";"), int(count)))
-    total = sum(count for _, count in stacks) or 1
+    total = sum(samples for _, samples in stacks) or 1
     by_component: Counter[str] = Counter()
     by_phase: Counter[str] = Counter()
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
-    for frames, count in stacks:
-        by_component[component(frames[-1])] += count
-        by_phase[phase(frames)] += count
-        self_time[_function(frames[-1])] += count
+    for frames, samples in stacks:
+        by_component[component(frames[-1])] += samples
+        by_phase[phase(frames)] += samples
+        self_time[_function(frames[-1])] += samples
         for function in {_function(frame) for frame in frames}:
-            inclusive[function] += count
+            inclusive[function] += samples
 
     def shares(counter: Counter[str], limit: int) -> list[dict[str, Any]]:
         return [{"name": name, "percent": round(100 * n / total, 1)} for name, n in counter.most_common(limit)]
