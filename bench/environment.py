@@ -144,6 +144,7 @@ def api_server(url: URL, workers: int, logs: Path) -> Iterator[Server]:
     """`sale-orders serve` on a free port, over the database at `url`."""
     port = free_port()
     command = [sys.executable, "-m", "sale_orders.cli", "serve", "--port", str(port), "--workers", str(workers)]
+    command.append("--no-access-log")  # as the ceiling, which logs warnings only
     server = _start("api", command, env=server_env(url), port=port, log=logs / f"api-{port}.log")
     try:
         yield server

@@ -1,6 +1,7 @@
 """The application factory: both families, mounted under /sync and /async, over one database."""
 
 import asyncio
+import gc
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -74,6 +75,17 @@ def thread_pool_sizer(threads: int) -> Callable[[], None]:
     return size_thread_pool
 
 
+def freeze_startup_objects() -> None:
+    """Move every object alive after startup out of the garbage collector's sight.
+
+    The app's modules, schemas, routes and compiled statements are ~160k objects that live as long as the
+    process. Left in the collected generations, each full collection walked them all: 100-130 ms pauses about
+    every 0.6 s under load, which set the p99 (measured with py-spy; see docs/benchmarks).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(database_url: URL | None = None, settings: Settings | None = None) -> Litestar:
     """Build the app for the PostgreSQL server at `database_url` (default: from the settings)."""
     settings = settings or Settings()
@@ -99,7 +111,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             ForbidExtraSchemaPlugin(),
             databases.plugin,
         ],
-        on_startup=[thread_pool_sizer(settings.sync_threads)],
+        on_startup=[thread_pool_sizer(settings.sync_threads), freeze_startup_objects],
         before_send=[list_every_method_in_allow, add_security_headers],
         # A full order (100 lines) is about 10 KB; anything near this limit is not an order. Answered 413.
         request_max_body_size=limits.MAX_BODY_BYTES,

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     sync_pool_size: int = Field(default=_DEFAULT_THREADS, ge=1, description="psycopg2 connections per worker")
     async_pool_size: int = Field(default=_DEFAULT_THREADS, ge=1, description="asyncpg connections per worker")
     pool_timeout: int = Field(default=10, ge=1, description="seconds to wait for a free connection")
+    pool_pre_ping: bool = Field(
+        default=False,
+        description="test each pooled connection before use (one to three round trips per request); off: a"
+        " connection lost to a database restart fails one request with 503, then the pool is renewed",
+    )
     statement_timeout_ms: int = Field(default=10_000, ge=0, description="PostgreSQL statement_timeout")
     cors_origins: str = Field(
         default="",

@@ -340,7 +340,8 @@ def test_both_families_work_with_transactions_interleaved_on_three_server_connec
     servers = sum(pool[state] for state in ("sv_active", "sv_idle", "sv_used", "sv_tested", "sv_login"))
     assert pool["cl_active"] + pool["cl_waiting"] > POOL_SIZE >= servers, pool
     (stats,) = [row for row in bouncer.admin("SHOW STATS") if row["database"] == name]
-    assert stats["total_xact_count"] > 300, stats
+    # Each of the test's ~270 requests is at least one transaction (no pre-ping transactions: POOL_PRE_PING=false).
+    assert stats["total_xact_count"] > 250, stats
     # And no prepared statement was left behind on them (named ones would pile up until server_lifetime).
     left_behind = prepared_statements_per_server(bouncer, name)
     assert len(left_behind) == POOL_SIZE, left_behind  # one client per server connection, so all were seen

@@ -15,7 +15,7 @@ parameter"); behind PgBouncer it is set on the database role instead.
 """
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
@@ -25,9 +25,30 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemySyncConfig,
     SyncSessionConfig,
 )
+from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
+from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
+from litestar.types import Message, Scope
 from sqlalchemy.engine import URL
 
 from sale_orders.settings import Settings, with_driver
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+_SYNC_SESSION_SCOPE_KEY = "_sync_db_session"
+
+
+async def close_sync_session(message: Message, scope: Scope) -> None:
+    """Close the request's sync session once the response starts, on the event loop.
+
+    advanced-alchemy's own handler for sync sessions is a plain `def`, which Litestar runs in the thread pool
+    for every ASGI message of every request, async family included (measured: 3-9% of a request). Closing
+    needs no I/O here: services commit or roll back inside `session.begin()`, which returns the connection.
+    """
+    session: Session | None = get_aa_scope_state(scope, _SYNC_SESSION_SCOPE_KEY)
+    if session is not None and message["type"] in SESSION_TERMINUS_ASGI_EVENTS:
+        session.close()
+        delete_aa_scope_state(scope, _SYNC_SESSION_SCOPE_KEY)
 
 
 @dataclass(frozen=True)
@@ -62,7 +83,7 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
             pool_size=settings.sync_pool_size,
             connect_args=sync_args,
             pool_timeout=settings.pool_timeout,
-            pool_pre_ping=True,
+            pool_pre_ping=settings.pool_pre_ping,
             max_overflow=0,
         ),
         session_config=SyncSessionConfig(expire_on_commit=False, autoflush=False),
@@ -70,7 +91,8 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
         engine_dependency_key="sync_db_engine",
         engine_app_state_key="sync_db_engine",
         session_maker_app_state_key="sync_session_maker",
-        session_scope_key="_sync_db_session",
+        session_scope_key=_SYNC_SESSION_SCOPE_KEY,
+        before_send_handler=close_sync_session,
         set_default_exception_handler=False,
     )
     async_ = SQLAlchemyAsyncConfig(
@@ -79,7 +101,7 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
             pool_size=settings.async_pool_size,
             connect_args=async_args,
             pool_timeout=settings.pool_timeout,
-            pool_pre_ping=True,
+            pool_pre_ping=settings.pool_pre_ping,
             max_overflow=0,
         ),
         # Without this, reading an attribute after commit would reload it: MissingGreenlet in async code.
