@@ -1,10 +1,10 @@
 """SQL statements, built once and executed by either family's session."""
 
 from collections.abc import Sequence
-from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import Select, Update, delete, literal, select, union_all, update
+from sqlalchemy import BigInteger, Select, Update, any_, bindparam, delete, literal, select, union_all, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert
@@ -33,34 +33,35 @@ def with_lines_and_tags(statement: Select[OrderModel]) -> Select[OrderModel]:
     return statement.options(selectinload(OrderModel.order_lines), selectinload(OrderModel.tags))
 
 
-def order_heads(*, order_id: int | None = None, after: int | None = None, limit: int = 1) -> Select[int, str, int]:
-    """The orders' own columns: one order by id, or a keyset page (rows, not ORM objects: the hot read path)."""
-    statement = select(OrderModel.id, OrderModel.name, OrderModel.contact_id).order_by(OrderModel.id).limit(limit)
-    if order_id is not None:
-        statement = statement.where(OrderModel.id == order_id)
-    if after is not None:
-        statement = statement.where(OrderModel.id > after)
-    return statement
+_ORDER_HEAD = select(OrderModel.id, OrderModel.name, OrderModel.contact_id)
 
+# The hot read path's statements are built once: building and coercing them took a tenth of a page's time.
+ORDER_BY_ID: Final = _ORDER_HEAD.where(OrderModel.id == bindparam("order_id"))
+"""One order's own columns (rows, not ORM objects: the hot read path). Parameter: `order_id`."""
 
-def lines_of(order_ids: Sequence[int]) -> Select[int, int, int, Decimal]:
-    """The lines of these orders, in order then line id."""
-    line = OrderLineModel
-    return (
-        select(line.order_id, line.product_id, line.quantity, line.price)
-        .where(line.order_id.in_(order_ids))
-        .order_by(line.order_id, line.id)
-    )
+ORDER_PAGE: Final = (
+    _ORDER_HEAD.where(OrderModel.id > bindparam("after")).order_by(OrderModel.id).limit(bindparam("limit"))
+)
+"""A keyset page of orders' own columns. Parameters: `after` (an id, 0 for the first page) and `limit`."""
 
+# One array parameter, not `IN (:id_1, ..., :id_50)`: the statement is the same whatever the page size, so
+# it is compiled once and prepared once, and SQLAlchemy does not expand 50 parameters per execution.
+_ORDER_IDS = bindparam("order_ids", type_=ARRAY(BigInteger))
 
-def tags_of(order_ids: Sequence[int]) -> Select[int, int, str]:
-    """The tags of these orders, in order then tag id."""
-    return (
-        select(order_tag.c.order_id, TagModel.id, TagModel.name)
-        .join(TagModel, TagModel.id == order_tag.c.tag_id)
-        .where(order_tag.c.order_id.in_(order_ids))
-        .order_by(order_tag.c.order_id, TagModel.id)
-    )
+LINES_OF_ORDERS: Final = (
+    select(OrderLineModel.order_id, OrderLineModel.product_id, OrderLineModel.quantity, OrderLineModel.price)
+    .where(OrderLineModel.order_id == any_(_ORDER_IDS))
+    .order_by(OrderLineModel.order_id, OrderLineModel.id)
+)
+"""The lines of some orders, by order then line id. Parameter: `order_ids`."""
+
+TAGS_OF_ORDERS: Final = (
+    select(order_tag.c.order_id, TagModel.id, TagModel.name)
+    .join(TagModel, TagModel.id == order_tag.c.tag_id)
+    .where(order_tag.c.order_id == any_(_ORDER_IDS))
+    .order_by(order_tag.c.order_id, TagModel.id)
+)
+"""The tags of some orders, by order then tag id. Parameter: `order_ids`."""
 
 
 def order_by_id(order_id: int) -> Select[OrderModel]:

@@ -69,9 +69,15 @@ Email = Annotated[
 Id = Annotated[int, BeforeValidator(_json_integer), Strict(), Ge(1), Le(limits.MAX_ID)]
 Quantity = Annotated[int, BeforeValidator(_json_integer), Strict(), Ge(1), Le(limits.MAX_QUANTITY)]
 
+
 # Money is a Decimal on the server and a JSON number on the wire (as in the original example), with at most
 # two decimals and bounded, so the number a client reads is exactly the Decimal the server computed.
-_as_json_number = PlainSerializer(float, return_type=float, when_used="json")
+def json_number(amount: Decimal) -> float:
+    """Money as a JSON number: the shortest repr of the float is the decimal itself (at most 15 digits)."""
+    return float(amount)
+
+
+_as_json_number = PlainSerializer(json_number, return_type=float, when_used="json")
 Price = Annotated[
     Decimal,
     BeforeValidator(_json_number),

@@ -4,9 +4,7 @@
 and `X` what it reads back. Ids are always chosen by the server.
 """
 
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -143,38 +141,3 @@ class Order(Read):
             tags=[Tag.model_construct(id=tag.id, name=tag.name) for tag in order.tags],
             amount_total=pricing.order_total(lines),
         )
-
-
-class OrderRow(Protocol):
-    id: int
-    name: str
-    contact_id: int
-
-
-def assemble_orders(
-    orders: Sequence[OrderRow], lines: Iterable[Sequence[Any]], tags: Iterable[Sequence[Any]]
-) -> list[Order]:
-    """Responses for order rows, with their lines and tags.
-
-    `lines` are (order_id, product_id, quantity, price) rows and `tags` (order_id, tag_id, tag_name) rows.
-    The rows come from the database, so they are not validated again.
-    """
-    lines_by_order: dict[int, list[OrderLine]] = defaultdict(list)
-    for order_id, product_id, quantity, price in lines:
-        lines_by_order[order_id].append(
-            OrderLine.model_construct(product_id=product_id, quantity=quantity, price=price)
-        )
-    tags_by_order: dict[int, list[Tag]] = defaultdict(list)
-    for order_id, tag_id, tag_name in tags:
-        tags_by_order[order_id].append(Tag.model_construct(id=tag_id, name=tag_name))
-    return [
-        Order.model_construct(
-            id=order.id,
-            name=order.name,
-            contact_id=order.contact_id,
-            order_lines=lines_by_order[order.id],
-            tags=tags_by_order[order.id],
-            amount_total=pricing.order_total(lines_by_order[order.id]),
-        )
-        for order in orders
-    ]

@@ -7,6 +7,7 @@ Lists are keyset pages: pass the last id you got as `after` to get the next page
 """
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -14,13 +15,12 @@ from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 from pydantic import BaseModel
-from sqlalchemy import Select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from sale_orders.db import queries
 from sale_orders.db.models import ContactModel, OrderLineModel, OrderModel, ProductModel, TagModel
-from sale_orders.domain import limits, schemas
+from sale_orders.domain import limits, order_json, schemas
 from sale_orders.domain.errors import Conflict, KeyReused, NotFound
 from sale_orders.domain.references import require_existing
 from sale_orders.family.params import After, IdempotencyKey, ItemId, Limit
@@ -177,25 +177,35 @@ class OrderService:
             await retry.remember(created)
         return created
 
-    async def get(self, order_id: int) -> schemas.Order:
-        orders = await self._read(queries.order_heads(order_id=order_id))
-        if not orders:
-            raise NotFound(f"no order has id {order_id}")
-        return orders[0]
-
-    async def page(self, after: int | None, limit: int) -> list[schemas.Order]:
-        return await self._read(queries.order_heads(after=after, limit=limit))
-
-    async def _read(self, heads: Select[int, str, int]) -> list[schemas.Order]:
-        """Orders, then their lines, then their tags: three plain row queries, no ORM objects to build."""
+    async def get(self, order_id: int) -> bytes:
+        """The order, as the JSON of a `schemas.Order`."""
         async with self.session.begin():
-            orders = (await self.session.execute(heads)).all()
-            if not orders:
-                return []
-            order_ids = [order.id for order in orders]
-            lines = (await self.session.execute(queries.lines_of(order_ids))).all()
-            tags = (await self.session.execute(queries.tags_of(order_ids))).all()
-        return schemas.assemble_orders(orders, lines, tags)
+            connection = await self.session.connection()
+            order = (await connection.execute(queries.ORDER_BY_ID, {"order_id": order_id})).one_or_none()
+            if order is None:
+                raise NotFound(f"no order has id {order_id}")
+            lines, tags = await self._lines_and_tags(connection, [order.id])
+        return order_json.encode_order(order, lines, tags)
+
+    async def page(self, after: int | None, limit: int) -> bytes:
+        """A page of orders, as the JSON of a list of `schemas.Order`."""
+        async with self.session.begin():
+            connection = await self.session.connection()
+            orders = (await connection.execute(queries.ORDER_PAGE, {"after": after or 0, "limit": limit})).all()
+            lines, tags = await self._lines_and_tags(connection, [order.id for order in orders])
+        return order_json.encode_orders(orders, lines, tags)
+
+    @staticmethod
+    async def _lines_and_tags(
+        connection: AsyncConnection, order_ids: list[int]
+    ) -> tuple[Sequence[order_json.LineRow], Sequence[order_json.TagRow]]:
+        """The lines and the tags of orders: rows, not ORM objects, through the Core connection (the hot path)."""
+        if not order_ids:
+            return [], []
+        ids = {"order_ids": order_ids}
+        lines = (await connection.execute(queries.LINES_OF_ORDERS, ids)).all()
+        tags = (await connection.execute(queries.TAGS_OF_ORDERS, ids)).all()
+        return lines, tags
 
     async def update(self, order_id: int, changes: schemas.OrderUpdate) -> schemas.Order:
         async with self.session.begin():
@@ -361,14 +371,14 @@ class OrderController(Controller):
     ) -> schemas.Order:
         return await OrderService(db_session).create(data, idempotency_key)
 
-    @ASYNC.get("/", summary="List sale orders with lines and tags, a page at a time")
+    @ASYNC.get("/", summary="List sale orders with lines and tags, a page at a time", encoded=list[schemas.Order])
     async def list_orders(
         self, db_session: NamedDependency[AsyncSession], after: After = None, limit: Limit = _PAGE
-    ) -> list[schemas.Order]:
+    ) -> bytes:
         return await OrderService(db_session).page(after, limit)
 
-    @ASYNC.get("/{item_id:int}", summary="Read a sale order", problems=[404])
-    async def get_order(self, item_id: ItemId, db_session: NamedDependency[AsyncSession]) -> schemas.Order:
+    @ASYNC.get("/{item_id:int}", summary="Read a sale order", problems=[404], encoded=schemas.Order)
+    async def get_order(self, item_id: ItemId, db_session: NamedDependency[AsyncSession]) -> bytes:
         return await OrderService(db_session).get(item_id)
 
     @ASYNC.patch("/{item_id:int}", summary="Change a sale order; lines and tags are replaced", problems=[404, 409, 422])
