@@ -2,7 +2,6 @@
 
 import json
 from decimal import Decimal
-from types import SimpleNamespace
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -24,9 +23,9 @@ orders = st.lists(st.tuples(names, ids, st.lists(lines, max_size=5), st.lists(ta
 def test_encoded_orders_are_the_json_of_the_order_model(drawn: list[tuple[str, int, list, list]]) -> None:
     heads, line_rows, tag_rows, models = [], [], [], []
     for order_id, (name, contact_id, order_lines, order_tags) in enumerate(drawn, start=1):
-        heads.append(SimpleNamespace(id=order_id, name=name, contact_id=contact_id))
-        line_rows += [SimpleNamespace(order_id=order_id, product_id=p, quantity=q, price=c) for p, q, c in order_lines]
-        tag_rows += [SimpleNamespace(order_id=order_id, id=t, name=n) for t, n in order_tags]
+        heads.append((order_id, name, contact_id))
+        line_rows += [(order_id, p, q, c) for p, q, c in order_lines]
+        tag_rows += [(order_id, t, n) for t, n in order_tags]
         models.append(
             schemas.Order(
                 id=order_id,

@@ -12,11 +12,11 @@ class PricedLine(Protocol):
     def price(self) -> Decimal: ...
 
 
-def line_total(line: PricedLine) -> Decimal:
-    """What one line costs: quantity x unit price."""
-    return line.price * line.quantity
+def total(quantities_and_prices: Iterable[tuple[int, Decimal]]) -> Decimal:
+    """What lines cost: the sum of quantity x unit price (exact: inputs are bounded to 15 significant digits)."""
+    return sum((price * quantity for quantity, price in quantities_and_prices), Decimal(0))
 
 
 def order_total(lines: Iterable[PricedLine]) -> Decimal:
-    """What an order costs: the sum of its lines (exact: inputs are bounded to 15 significant digits)."""
-    return sum((line_total(line) for line in lines), Decimal(0))
+    """What an order costs: the sum of its lines."""
+    return total((line.quantity, line.price) for line in lines)

@@ -184,15 +184,16 @@ class OrderService:
             order = (await connection.execute(queries.ORDER_BY_ID, {"order_id": order_id})).one_or_none()
             if order is None:
                 raise NotFound(f"no order has id {order_id}")
-            lines, tags = await self._lines_and_tags(connection, [order.id])
+            lines, tags = await self._lines_and_tags(connection, [order_id])
         return order_json.encode_order(order, lines, tags)
 
     async def page(self, after: int | None, limit: int) -> bytes:
         """A page of orders, as the JSON of a list of `schemas.Order`."""
         async with self.session.begin():
             connection = await self.session.connection()
-            orders = (await connection.execute(queries.ORDER_PAGE, {"after": after or 0, "limit": limit})).all()
-            lines, tags = await self._lines_and_tags(connection, [order.id for order in orders])
+            page = {"after": after or 0, "limit": limit}
+            orders = (await connection.execute(queries.ORDER_PAGE, page)).all()
+            lines, tags = await self._lines_and_tags(connection, [order_id for order_id, _, _ in orders])
         return order_json.encode_orders(orders, lines, tags)
 
     @staticmethod

@@ -183,15 +183,16 @@ class OrderService:
             order = (connection.execute(queries.ORDER_BY_ID, {"order_id": order_id})).one_or_none()
             if order is None:
                 raise NotFound(f"no order has id {order_id}")
-            lines, tags = self._lines_and_tags(connection, [order.id])
+            lines, tags = self._lines_and_tags(connection, [order_id])
         return order_json.encode_order(order, lines, tags)
 
     def page(self, after: int | None, limit: int) -> bytes:
         """A page of orders, as the JSON of a list of `schemas.Order`."""
         with self.session.begin():
             connection = self.session.connection()
-            orders = (connection.execute(queries.ORDER_PAGE, {"after": after or 0, "limit": limit})).all()
-            lines, tags = self._lines_and_tags(connection, [order.id for order in orders])
+            page = {"after": after or 0, "limit": limit}
+            orders = (connection.execute(queries.ORDER_PAGE, page)).all()
+            lines, tags = self._lines_and_tags(connection, [order_id for order_id, _, _ in orders])
         return order_json.encode_orders(orders, lines, tags)
 
     @staticmethod
