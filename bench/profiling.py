@@ -45,8 +45,8 @@ COMPONENTS = (
 PHASES = (
     ("encode_json (litestar/serialization", "serialise the response (msgspec)"),
     ("default_serializer (litestar/serialization", "serialise the response (msgspec)"),
-    ("Order.of", "build response models (pydantic, Order.of)"),
-    ("model_validate", "build response models (pydantic, Order.of)"),
+    ("order_json", "encode orders (order_json)"),
+    ("model_validate", "build response models (pydantic)"),
     ("do_execute (", "driver (execute; psycopg2's C time shows here)"),
     ("asyncpg", "driver (asyncpg and SQLAlchemy's adapter)"),
     ("psycopg2", "driver (execute; psycopg2's C time shows here)"),

@@ -99,11 +99,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             path=family.path,
             route_handlers=module.CONTROLLERS,
             tags=[family.name],
-            # Writes of orders use the ORM session; every other operation runs Core statements on the engine.
-            dependencies={
-                "db_session": Provide(config.provide_session, sync_to_thread=False),
-                "db_engine": Provide(config.provide_engine, sync_to_thread=False),
-            },
+            dependencies={"db_session": Provide(config.provide_session, sync_to_thread=False)},
         )
         for family, module, config in ((SYNC, _sync, databases.sync), (ASYNC, _async, databases.async_))
     ]

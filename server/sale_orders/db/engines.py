@@ -74,6 +74,12 @@ def _connect_args(settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
     return {"options": f"-c statement_timeout={timeout}"}, {"server_settings": {"statement_timeout": timeout}}
 
 
+# advanced-alchemy's session listeners serve features this app does not use (file objects, timestamps, its
+# cache); left on, they ran on every commit, and the cache one built an engine proxy each time (profiled).
+_NO_LISTENERS: dict[str, Any] = {"enable_file_object_listener": False, "enable_touch_updated_timestamp_listener": False}
+_NO_CACHE_LISTENER: dict[str, Any] = {"enable_cache_listener": False}
+
+
 def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
     """Configure both families' engines and sessions for the server at `url`."""
     sync_args, async_args = _connect_args(settings)
@@ -86,7 +92,8 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
             pool_pre_ping=settings.pool_pre_ping,
             max_overflow=0,
         ),
-        session_config=SyncSessionConfig(expire_on_commit=False, autoflush=False),
+        session_config=SyncSessionConfig(expire_on_commit=False, autoflush=False, info=_NO_CACHE_LISTENER),
+        **_NO_LISTENERS,
         session_dependency_key="sync_db_session",
         engine_dependency_key="sync_db_engine",
         engine_app_state_key="sync_db_engine",
@@ -105,7 +112,8 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
             max_overflow=0,
         ),
         # Without this, reading an attribute after commit would reload it: MissingGreenlet in async code.
-        session_config=AsyncSessionConfig(expire_on_commit=False, autoflush=False),
+        session_config=AsyncSessionConfig(expire_on_commit=False, autoflush=False, info=_NO_CACHE_LISTENER),
+        **_NO_LISTENERS,
         session_dependency_key="async_db_session",
         engine_dependency_key="async_db_engine",
         engine_app_state_key="async_db_engine",

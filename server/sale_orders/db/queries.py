@@ -20,7 +20,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
 from sale_orders.db.models import (
@@ -65,15 +64,10 @@ PRODUCTS: Final = RowStatements.of(cast("Table", ProductModel.__table__))
 TAGS: Final = RowStatements.of(cast("Table", TagModel.__table__))
 
 
-def with_lines_and_tags(statement: Select[OrderModel]) -> Select[OrderModel]:
-    """Load orders with their lines and tags: three statements whatever the number of orders."""
-    return statement.options(selectinload(OrderModel.order_lines), selectinload(OrderModel.tags))
-
-
 _ORDER_HEAD = select(OrderModel.id, OrderModel.name, OrderModel.contact_id)
 
 # The hot read path's statements are built once: building and coercing them took a tenth of a page's time.
-ORDER_BY_ID: Final = _ORDER_HEAD.where(OrderModel.id == bindparam("order_id"))
+ORDER_BY_ID: Final = _ORDER_HEAD.where(OrderModel.id == bindparam("order_id", type_=BigInteger))
 """One order's own columns (rows, not ORM objects: the hot read path). Parameter: `order_id`."""
 
 ORDER_PAGE: Final = (
@@ -101,13 +95,31 @@ TAGS_OF_ORDERS: Final = (
 """The tags of some orders, by order then tag id. Parameter: `order_ids`."""
 
 
-def order_by_id(order_id: int) -> Select[OrderModel]:
-    return with_lines_and_tags(select(OrderModel).where(OrderModel.id == order_id))
+_ORDERS = cast("Table", OrderModel.__table__)
+_LINES = cast("Table", OrderLineModel.__table__)
+_ORDER_ID = bindparam("order_id", type_=BigInteger)
 
+LOCK_ORDER: Final = _ORDER_HEAD.where(OrderModel.id == _ORDER_ID).with_for_update()
+"""One order's own columns, locked until the transaction ends. Parameter: `order_id`."""
 
-def delete_by_id(model: type[Any], item_id: int) -> ReturningDelete[int]:
-    """Delete one row, returning its id (no row: nothing matched)."""
-    return delete(model).where(model.id == item_id).returning(model.id)
+INSERT_ORDER: Final = insert(_ORDERS).returning(_ORDERS.c.id)
+"""Parameters: `name`, `contact_id`; returns the new id."""
+
+UPDATE_ORDER: Final = update(_ORDERS).where(_ORDERS.c.id == _ORDER_ID).returning(*_ORDER_HEAD.selected_columns)
+"""Parameters: `order_id` and the columns to set; returns the order's own columns."""
+
+DELETE_ORDER: Final = delete(_ORDERS).where(_ORDERS.c.id == _ORDER_ID).returning(_ORDERS.c.id)
+"""Parameter: `order_id`; returns the id if there was such an order."""
+
+INSERT_LINES: Final = insert(_LINES)
+"""Executed with many rows of `order_id`, `product_id`, `quantity`, `price`: one statement for all lines."""
+
+DELETE_LINES: Final = delete(_LINES).where(_LINES.c.order_id == _ORDER_ID)
+
+INSERT_ORDER_TAGS: Final = insert(order_tag)
+"""Executed with many rows of `order_id`, `tag_id`."""
+
+DELETE_ORDER_TAGS: Final = delete(order_tag).where(order_tag.c.order_id == _ORDER_ID)
 
 
 def existing_references(contact_id: int | None, product_ids: Sequence[int]) -> Select[str, int]:
@@ -118,8 +130,9 @@ def existing_references(contact_id: int | None, product_ids: Sequence[int]) -> S
     return select(*union_all(*parts).subquery().c)
 
 
-def tags_by_id(tag_ids: Sequence[int]) -> Select[TagModel]:
-    return select(TagModel).where(TagModel.id.in_(set(tag_ids))).order_by(TagModel.id)
+def tags_by_id(tag_ids: Sequence[int]) -> Select[int, str]:
+    """The tags with these ids, as (id, name) rows by id."""
+    return select(TagModel.id, TagModel.name).where(TagModel.id.in_(set(tag_ids))).order_by(TagModel.id)
 
 
 def claim_idempotency_key(scope: str, key: str, fingerprint: str) -> ReturningInsert[str]:

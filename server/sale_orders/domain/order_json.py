@@ -58,11 +58,19 @@ def order_documents(
     return documents
 
 
+def order_document(order: OrderRow, lines: Iterable[LineRow], tags: Iterable[TagRow]) -> dict[str, Any]:
+    """The JSON document of one order (`schemas.Order`)."""
+    return order_documents([order], lines, tags)[0]
+
+
 def encode_orders(orders: Iterable[OrderRow], lines: Iterable[LineRow], tags: Iterable[TagRow]) -> bytes:
     """A JSON array of orders (`list[schemas.Order]`)."""
-    return msgspec.json.encode(order_documents(orders, lines, tags))
+    return encode(order_documents(orders, lines, tags))
 
 
 def encode_order(order: OrderRow, lines: Iterable[LineRow], tags: Iterable[TagRow]) -> bytes:
     """One order as JSON (`schemas.Order`)."""
-    return msgspec.json.encode(order_documents([order], lines, tags)[0])
+    return encode(order_document(order, lines, tags))
+
+
+encode = msgspec.json.encode

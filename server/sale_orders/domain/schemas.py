@@ -4,15 +4,12 @@
 and `X` what it reads back. Ids are always chosen by the server.
 """
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from sale_orders.domain import limits, pricing
+from sale_orders.domain import limits
 from sale_orders.domain.fields import Amount, Email, Id, Name, Price, Quantity, TagName
-
-if TYPE_CHECKING:
-    from sale_orders.db.models import OrderModel
 
 
 class Body(BaseModel):
@@ -121,23 +118,3 @@ class Order(Read):
     order_lines: list[OrderLine]
     tags: list[Tag]
     amount_total: Amount = Field(description="sum of quantity x price over the lines, computed exactly")
-
-    @classmethod
-    def of(cls, order: "OrderModel") -> "Order":
-        """Build the response for a loaded order row, computing its total.
-
-        Rows were validated on their way in and are constrained by the schema, so they are not validated
-        again on the way out (`model_construct`): that was a large share of the time a page of orders took.
-        """
-        lines = [
-            OrderLine.model_construct(product_id=line.product_id, quantity=line.quantity, price=line.price)
-            for line in order.order_lines
-        ]
-        return cls.model_construct(
-            id=order.id,
-            name=order.name,
-            contact_id=order.contact_id,
-            order_lines=lines,
-            tags=[Tag.model_construct(id=tag.id, name=tag.name) for tag in order.tags],
-            amount_total=pricing.order_total(lines),
-        )

@@ -10,7 +10,7 @@ from typing import Any
 
 from litestar import MediaType, delete, get, patch, post
 from litestar.openapi import ResponseSpec
-from litestar.status_codes import HTTP_200_OK
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from sale_orders.domain import limits
 from sale_orders.domain.errors import PROBLEM_JSON, ProblemDetails
@@ -51,30 +51,29 @@ class Family:
     def path(self) -> str:
         return f"/{self.name}"
 
-    def _options(self, summary: str, problems: Iterable[int]) -> dict[str, Any]:
-        return {"summary": summary, "sync_to_thread": self.sync_to_thread, "responses": problem_responses(problems)}
-
-    def get(self, path: str, *, summary: str, problems: Iterable[int] = (), encoded: Any = None) -> get:
-        """A GET route; `encoded` is the type whose JSON the handler returns already encoded, as bytes.
+    def _options(self, summary: str, problems: Iterable[int], encoded: Any, status: int) -> dict[str, Any]:
+        """Options of a route; `encoded` is the type whose JSON the handler returns already encoded, as bytes.
 
         The contract then documents that type, exactly as if the handler returned it to be serialised.
         """
-        options = self._options(summary, problems)
+        responses = problem_responses(problems)
+        options = {"summary": summary, "sync_to_thread": self.sync_to_thread, "responses": responses}
         if encoded is not None:
-            options["responses"][HTTP_200_OK] = ResponseSpec(
-                data_container=encoded, description=_FULFILLED, generate_examples=False
-            )
+            responses[status] = ResponseSpec(data_container=encoded, description=_FULFILLED, generate_examples=False)
             options["media_type"] = MediaType.JSON
-        return get(path, **options)
+        return options
 
-    def post(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> post:
-        return post(path, **self._options(summary, [413, *problems]))
+    def get(self, path: str, *, summary: str, problems: Iterable[int] = (), encoded: Any = None) -> get:
+        return get(path, **self._options(summary, problems, encoded, HTTP_200_OK))
 
-    def patch(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> patch:
-        return patch(path, **self._options(summary, [413, *problems]))
+    def post(self, path: str, *, summary: str, problems: Iterable[int] = (), encoded: Any = None) -> post:
+        return post(path, **self._options(summary, [413, *problems], encoded, HTTP_201_CREATED))
+
+    def patch(self, path: str, *, summary: str, problems: Iterable[int] = (), encoded: Any = None) -> patch:
+        return patch(path, **self._options(summary, [413, *problems], encoded, HTTP_200_OK))
 
     def delete(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> delete:
-        return delete(path, **self._options(summary, problems))
+        return delete(path, **self._options(summary, problems, None, HTTP_204_NO_CONTENT))
 
 
 ASYNC = Family("async", sync_to_thread=None)
