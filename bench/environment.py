@@ -8,7 +8,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,18 +16,14 @@ from pathlib import Path
 import psycopg2
 from sqlalchemy.engine import URL, make_url
 
-from sale_orders.settings import with_driver
+from sale_orders.db import scratch as db_scratch
+from sale_orders.db.scratch import dsn
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 STARTUP_SECONDS = 60
 # The developer's own database settings must not leak into the servers: they get DATABASE_URL only.
 DATABASE_SETTINGS = {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"}
-
-
-def dsn(url: URL) -> str:
-    """A libpq connection string for psycopg2 and asyncpg."""
-    return with_driver(url, "psycopg2").set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def query_one(url: URL, sql: str) -> object:
@@ -43,20 +38,8 @@ def query_one(url: URL, sql: str) -> object:
 def scratch_database(database_url: str | None, workdir: Path) -> Iterator[URL]:
     """A database of our own: on the server at `database_url` (created, then dropped), or embedded in `workdir`."""
     if database_url:
-        server = make_url(database_url)
-        name = f"bench_{uuid.uuid4().hex[:12]}"
-        admin = psycopg2.connect(dsn(server))
-        admin.autocommit = True
-        try:
-            with admin.cursor() as cursor:
-                cursor.execute(f'CREATE DATABASE "{name}"')
-            try:
-                yield server.set(database=name)
-            finally:
-                with admin.cursor() as cursor:
-                    cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            admin.close()
+        with db_scratch.scratch_database(make_url(database_url), "bench") as url:
+            yield url
         return
     from sale_orders.db.embedded import embedded_postgres  # noqa: PLC0415 - a slow import, only when needed
 

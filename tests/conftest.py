@@ -1,7 +1,6 @@
 """One PostgreSQL per test session (embedded, or TEST_DATABASE_URL), a fresh database in it, emptied per test."""
 
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,17 +16,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 
 from sale_orders.app import create_app
+from sale_orders.db import scratch as db_scratch
 from sale_orders.db.embedded import embedded_postgres, ensure_runtime_dir
 from sale_orders.db.migrate import upgrade
-from sale_orders.settings import with_driver
+from sale_orders.db.scratch import dsn
 
 ensure_runtime_dir()  # before any test module imports embedded_postgres, which reads it at import time
 
 TABLES = "idempotency_key, sale_order_tag, sale_order_line, sale_order, tag, product, contact"
-
-
-def dsn(url: URL) -> str:
-    return with_driver(url, "psycopg2").set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
@@ -43,17 +39,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
 @contextmanager
 def scratch_database(server_url: URL) -> Iterator[URL]:
     """An empty database of its own on the server, dropped when the block ends."""
-    name = f"test_sale_orders_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(dsn(server_url))
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield server_url.set(database=name)
-    finally:
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with db_scratch.scratch_database(server_url, "test_sale_orders") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
