@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import URL
 
 from sale_orders.db.migrate import alembic_config, upgrade
-from sale_orders.db.models import OrderModel
+from sale_orders.db.tables import metadata
 from sale_orders.settings import with_driver
 
 
@@ -15,7 +15,7 @@ def test_migrated_schema_matches_the_models(database_url: URL) -> None:
     engine = create_engine(with_driver(database_url, "psycopg2"))
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        differences = compare_metadata(context, OrderModel.metadata)
+        differences = compare_metadata(context, metadata)
     engine.dispose()
     assert differences == [], "models and migrations differ: run `uv run sale-orders db revision -m '...'`"
 

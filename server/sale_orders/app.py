@@ -20,10 +20,11 @@ from sale_orders.api.docs import docs
 from sale_orders.api.headers import add_security_headers, list_every_method_in_allow
 from sale_orders.api.health import health
 from sale_orders.api.openapi import ForbidExtraSchemaPlugin
+from sale_orders.api.problems import EXCEPTION_HANDLERS
 from sale_orders.db.engines import database_configs
 from sale_orders.domain import limits
-from sale_orders.domain.errors import EXCEPTION_HANDLERS
-from sale_orders.family import _async, _sync
+from sale_orders.family._async import controllers as async_controllers
+from sale_orders.family._sync import controllers as sync_controllers
 from sale_orders.family.routing import ASYNC, SYNC
 from sale_orders.settings import Settings
 
@@ -97,11 +98,14 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
     families = [
         Router(
             path=family.path,
-            route_handlers=module.CONTROLLERS,
+            route_handlers=controllers.CONTROLLERS,
             tags=[family.name],
             dependencies={"db_session": Provide(config.provide_session, sync_to_thread=False)},
         )
-        for family, module, config in ((SYNC, _sync, databases.sync), (ASYNC, _async, databases.async_))
+        for family, controllers, config in (
+            (SYNC, sync_controllers, databases.sync),
+            (ASYNC, async_controllers, databases.async_),
+        )
     ]
     return Litestar(
         route_handlers=[*families, health, docs],

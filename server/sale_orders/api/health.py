@@ -6,7 +6,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sale_orders.family.routing import problem_responses
+from sale_orders.api.problems import problem_responses
 
 
 class Health(BaseModel):

@@ -14,8 +14,9 @@ driver sends `statement_timeout` as a startup parameter, which PgBouncer refuses
 parameter"); behind PgBouncer it is set on the database role instead.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
@@ -29,11 +30,12 @@ from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, g
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
 from litestar.types import Message, Scope
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession as SQLAlchemyAsyncSession
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sale_orders.settings import Settings, with_driver
-
-if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
 
 _SYNC_SESSION_SCOPE_KEY = "_sync_db_session"
 
@@ -51,12 +53,27 @@ async def close_sync_session(message: Message, scope: Scope) -> None:
         delete_aa_scope_state(scope, _SYNC_SESSION_SCOPE_KEY)
 
 
+class SQLModelAsyncConfig(SQLAlchemyAsyncConfig):
+    """advanced-alchemy's async configuration, with SQLModel's `Session` under every `AsyncSession`.
+
+    advanced-alchemy gives each `AsyncSession` a plain SQLAlchemy `Session` to carry its listeners (all of
+    them off here), but SQLModel's `AsyncSession.exec` runs the `exec` of that session, which only
+    SQLModel's `Session` has.
+    """
+
+    def create_session_maker(self) -> Callable[[], SQLAlchemyAsyncSession]:
+        maker = super().create_session_maker()
+        if isinstance(maker, async_sessionmaker):
+            maker.configure(sync_session_class=Session)
+        return maker
+
+
 @dataclass(frozen=True)
 class DatabaseConfigs:
     """The sync and async configurations of one app, and the plugin that manages both."""
 
     sync: SQLAlchemySyncConfig
-    async_: SQLAlchemyAsyncConfig
+    async_: SQLModelAsyncConfig
 
     @property
     def plugin(self) -> SQLAlchemyPlugin:
@@ -92,7 +109,9 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
             pool_pre_ping=settings.pool_pre_ping,
             max_overflow=0,
         ),
-        session_config=SyncSessionConfig(expire_on_commit=False, autoflush=False, info=_NO_CACHE_LISTENER),
+        session_config=SyncSessionConfig(
+            class_=Session, expire_on_commit=False, autoflush=False, info=_NO_CACHE_LISTENER
+        ),
         **_NO_LISTENERS,
         session_dependency_key="sync_db_session",
         engine_dependency_key="sync_db_engine",
@@ -102,7 +121,7 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
         before_send_handler=close_sync_session,
         set_default_exception_handler=False,
     )
-    async_ = SQLAlchemyAsyncConfig(
+    async_ = SQLModelAsyncConfig(
         connection_string=with_driver(url, "asyncpg").render_as_string(hide_password=False),
         engine_config=EngineConfig(
             pool_size=settings.async_pool_size,
@@ -112,7 +131,9 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
             max_overflow=0,
         ),
         # Without this, reading an attribute after commit would reload it: MissingGreenlet in async code.
-        session_config=AsyncSessionConfig(expire_on_commit=False, autoflush=False, info=_NO_CACHE_LISTENER),
+        session_config=AsyncSessionConfig(
+            class_=AsyncSession, expire_on_commit=False, autoflush=False, info=_NO_CACHE_LISTENER
+        ),
         **_NO_LISTENERS,
         session_dependency_key="async_db_session",
         engine_dependency_key="async_db_engine",

@@ -1,4 +1,8 @@
-"""SQL statements, built once and executed by either family's session."""
+"""SQL statements on the SQLModel tables, built once and executed through either family's session.
+
+Most are Core statements on the tables' columns: the hot paths read and write rows, not ORM objects. The
+statements that load ORM objects (an order to change, tags to link) are SQLModel selects.
+"""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,25 +24,43 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.orm import QueryableAttribute, selectinload
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
+from sqlmodel import col
+from sqlmodel import select as select_models
+from sqlmodel.sql.expression import SelectOfScalar
 
-from sale_orders.db.models import (
-    ContactModel,
-    OrderLineModel,
-    OrderModel,
-    ProductModel,
-    TagModel,
-    idempotency_key,
-    order_tag,
+from sale_orders.db.tables import (
+    ContactTable,
+    IdempotencyKeyTable,
+    OrderLineTable,
+    OrderTable,
+    OrderTagLink,
+    ProductTable,
+    TagTable,
 )
+
+
+def table_of(model: type) -> Table:
+    """The Core table of a SQLModel table class."""
+    return cast("Table", model.__table__)  # type: ignore[attr-defined]
+
+
+CONTACT = table_of(ContactTable)
+PRODUCT = table_of(ProductTable)
+TAG = table_of(TagTable)
+ORDER = table_of(OrderTable)
+LINE = table_of(OrderLineTable)
+ORDER_TAG = table_of(OrderTagLink)
+IDEMPOTENCY_KEY = table_of(IdempotencyKeyTable)
 
 
 @dataclass(frozen=True)
 class RowStatements:
-    """Every statement on one simple table (contacts, products, tags), built once; rows come back whole.
+    """Every statement on one simple table (contacts, products, tags); rows come back whole.
 
     Parameters: `item_id`; `after` (an id, 0 for the first page) and `limit`; the columns to insert or
-    set, by name. Plain Core statements: the ORM's unit of work was a third of a create request.
+    set, by name.
     """
 
     by_id: Select[Any]
@@ -59,98 +81,96 @@ class RowStatements:
         )
 
 
-CONTACTS: Final = RowStatements.of(cast("Table", ContactModel.__table__))
-PRODUCTS: Final = RowStatements.of(cast("Table", ProductModel.__table__))
-TAGS: Final = RowStatements.of(cast("Table", TagModel.__table__))
+CONTACTS: Final = RowStatements.of(CONTACT)
+PRODUCTS: Final = RowStatements.of(PRODUCT)
+TAGS: Final = RowStatements.of(TAG)
 
 
-_ORDER_HEAD = select(OrderModel.id, OrderModel.name, OrderModel.contact_id)
+_ORDER_HEAD = select(ORDER.c.id, ORDER.c.name, ORDER.c.contact_id)
+_ORDER_ID = bindparam("order_id", type_=BigInteger)
 
-# The hot read path's statements are built once: building and coercing them took a tenth of a page's time.
-ORDER_BY_ID: Final = _ORDER_HEAD.where(OrderModel.id == bindparam("order_id", type_=BigInteger))
-"""One order's own columns (rows, not ORM objects: the hot read path). Parameter: `order_id`."""
+ORDER_BY_ID: Final = _ORDER_HEAD.where(ORDER.c.id == _ORDER_ID)
+"""One order's own columns. Parameter: `order_id`."""
 
-ORDER_PAGE: Final = (
-    _ORDER_HEAD.where(OrderModel.id > bindparam("after")).order_by(OrderModel.id).limit(bindparam("limit"))
-)
+ORDER_PAGE: Final = _ORDER_HEAD.where(ORDER.c.id > bindparam("after")).order_by(ORDER.c.id).limit(bindparam("limit"))
 """A keyset page of orders' own columns. Parameters: `after` (an id, 0 for the first page) and `limit`."""
 
 # One array parameter, not `IN (:id_1, ..., :id_50)`: the statement is the same whatever the page size, so
-# it is compiled once and prepared once, and SQLAlchemy does not expand 50 parameters per execution.
+# it is compiled and prepared once.
 _ORDER_IDS = bindparam("order_ids", type_=ARRAY(BigInteger))
 
 LINES_OF_ORDERS: Final = (
-    select(OrderLineModel.order_id, OrderLineModel.product_id, OrderLineModel.quantity, OrderLineModel.price)
-    .where(OrderLineModel.order_id == any_(_ORDER_IDS))
-    .order_by(OrderLineModel.order_id, OrderLineModel.id)
+    select(LINE.c.order_id, LINE.c.product_id, LINE.c.quantity, LINE.c.price)
+    .where(LINE.c.order_id == any_(_ORDER_IDS))
+    .order_by(LINE.c.order_id, LINE.c.id)
 )
 """The lines of some orders, by order then line id. Parameter: `order_ids`."""
 
 TAGS_OF_ORDERS: Final = (
-    select(order_tag.c.order_id, TagModel.id, TagModel.name)
-    .join(TagModel, TagModel.id == order_tag.c.tag_id)
-    .where(order_tag.c.order_id == any_(_ORDER_IDS))
-    .order_by(order_tag.c.order_id, TagModel.id)
+    select(ORDER_TAG.c.order_id, TAG.c.id, TAG.c.name)
+    .join(TAG, TAG.c.id == ORDER_TAG.c.tag_id)
+    .where(ORDER_TAG.c.order_id == any_(_ORDER_IDS))
+    .order_by(ORDER_TAG.c.order_id, TAG.c.id)
 )
 """The tags of some orders, by order then tag id. Parameter: `order_ids`."""
 
-
-_ORDERS = cast("Table", OrderModel.__table__)
-_LINES = cast("Table", OrderLineModel.__table__)
-_ORDER_ID = bindparam("order_id", type_=BigInteger)
-
-LOCK_ORDER: Final = _ORDER_HEAD.where(OrderModel.id == _ORDER_ID).with_for_update()
-"""One order's own columns, locked until the transaction ends. Parameter: `order_id`."""
-
-INSERT_ORDER: Final = insert(_ORDERS).returning(_ORDERS.c.id)
+INSERT_ORDER: Final = insert(ORDER).returning(ORDER.c.id)
 """Parameters: `name`, `contact_id`; returns the new id."""
 
-UPDATE_ORDER: Final = update(_ORDERS).where(_ORDERS.c.id == _ORDER_ID).returning(*_ORDER_HEAD.selected_columns)
-"""Parameters: `order_id` and the columns to set; returns the order's own columns."""
-
-DELETE_ORDER: Final = delete(_ORDERS).where(_ORDERS.c.id == _ORDER_ID).returning(_ORDERS.c.id)
+DELETE_ORDER: Final = delete(ORDER).where(ORDER.c.id == _ORDER_ID).returning(ORDER.c.id)
 """Parameter: `order_id`; returns the id if there was such an order."""
 
-INSERT_LINES: Final = insert(_LINES)
+INSERT_LINES: Final = insert(LINE)
 """Executed with many rows of `order_id`, `product_id`, `quantity`, `price`: one statement for all lines."""
 
-DELETE_LINES: Final = delete(_LINES).where(_LINES.c.order_id == _ORDER_ID)
-
-INSERT_ORDER_TAGS: Final = insert(order_tag)
+INSERT_ORDER_TAGS: Final = insert(ORDER_TAG)
 """Executed with many rows of `order_id`, `tag_id`."""
-
-DELETE_ORDER_TAGS: Final = delete(order_tag).where(order_tag.c.order_id == _ORDER_ID)
 
 
 def existing_references(contact_id: int | None, product_ids: Sequence[int]) -> Select[str, int]:
     """One round trip telling which of an order's contact and products exist, as (kind, id) rows."""
-    parts = [select(literal("product"), ProductModel.id).where(ProductModel.id.in_(set(product_ids)))]
+    parts = [select(literal("product"), PRODUCT.c.id).where(PRODUCT.c.id.in_(set(product_ids)))]
     if contact_id is not None:
-        parts.append(select(literal("contact"), ContactModel.id).where(ContactModel.id == contact_id))
+        parts.append(select(literal("contact"), CONTACT.c.id).where(CONTACT.c.id == contact_id))
     return select(*union_all(*parts).subquery().c)
 
 
-def tags_by_id(tag_ids: Sequence[int]) -> Select[int, str]:
-    """The tags with these ids, as (id, name) rows by id."""
-    return select(TagModel.id, TagModel.name).where(TagModel.id.in_(set(tag_ids))).order_by(TagModel.id)
+def tags_by_id(tag_ids: Sequence[int]) -> SelectOfScalar[TagTable]:
+    """The tags with these ids, by id."""
+    return select_models(TagTable).where(col(TagTable.id).in_(set(tag_ids))).order_by(col(TagTable.id))
+
+
+def _relationship(attribute: object) -> QueryableAttribute[Any]:
+    """A relationship attribute as what it is on the class (SQLModel types it as its Python value)."""
+    return cast("QueryableAttribute[Any]", attribute)
+
+
+def order_for_update(order_id: int) -> SelectOfScalar[OrderTable]:
+    """An order with its lines and tags loaded, locked until the transaction ends."""
+    return (
+        select_models(OrderTable)
+        .where(col(OrderTable.id) == order_id)
+        .options(selectinload(_relationship(OrderTable.order_lines)), selectinload(_relationship(OrderTable.tags)))
+        .with_for_update()
+    )
 
 
 def claim_idempotency_key(scope: str, key: str, fingerprint: str) -> ReturningInsert[str]:
     """Claim a key; returns no row if it was claimed before (waiting for a concurrent claim to commit)."""
     return (
-        pg_insert(idempotency_key)
+        pg_insert(IDEMPOTENCY_KEY)
         .values(scope=scope, key=key, fingerprint=fingerprint)
         .on_conflict_do_nothing()
-        .returning(idempotency_key.c.key)
+        .returning(IDEMPOTENCY_KEY.c.key)
     )
 
 
 def claimed_idempotency_key(scope: str, key: str) -> Select[str, Any]:
     """The fingerprint and stored response of a claimed key."""
-    table = idempotency_key
+    table = IDEMPOTENCY_KEY
     return select(table.c.fingerprint, table.c.response).where(table.c.scope == scope, table.c.key == key)
 
 
 def remember_response(scope: str, key: str, response: dict[str, Any]) -> Update:
-    table = idempotency_key
+    table = IDEMPOTENCY_KEY
     return update(table).where(table.c.scope == scope, table.c.key == key).values(response=response)

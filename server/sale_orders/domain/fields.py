@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import Annotated, Any, Final
 
-from annotated_types import Ge, Le, MultipleOf
+from annotated_types import Ge, Le, MaxLen, MultipleOf
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer, Strict, StringConstraints
 
@@ -44,24 +44,28 @@ def _no_nul(value: Any) -> Any:
     return value
 
 
+# `MaxLen` comes first in every string type: SQLModel sizes a table's VARCHAR from the first length it finds.
 # The pattern publishes the NUL rule in the contract; the validator also catches unpaired surrogates.
 _NO_NUL = r"^[^\x00]*$"
 Name = Annotated[
     str,
+    MaxLen(limits.NAME_LENGTH),
+    StringConstraints(min_length=1, pattern=_NO_NUL),
     Strict(),
     BeforeValidator(_no_nul),
-    StringConstraints(min_length=1, max_length=limits.NAME_LENGTH, pattern=_NO_NUL),
 ]
 TagName = Annotated[
     str,
+    MaxLen(limits.TAG_LENGTH),
+    StringConstraints(min_length=1, pattern=_NO_NUL),
     Strict(),
     BeforeValidator(_no_nul),
-    StringConstraints(min_length=1, max_length=limits.TAG_LENGTH, pattern=_NO_NUL),
 ]
 Email = Annotated[
     str,
+    MaxLen(limits.EMAIL_LENGTH),
+    StringConstraints(min_length=3),
     Strict(),
-    StringConstraints(min_length=3, max_length=limits.EMAIL_LENGTH),
     AfterValidator(_email),
     Field(json_schema_extra={"format": "email"}),
 ]
@@ -83,7 +87,30 @@ Price = Annotated[
     Ge(0),
     Le(limits.MAX_PRICE),
     MultipleOf(limits.PRICE_STEP),
-    Field(json_schema_extra={"type": "number"}),
+    # The digits also size the table's NUMERIC column (SQLModel reads them from here).
+    Field(
+        max_digits=limits.PRICE_DIGITS,
+        decimal_places=limits.PRICE_SCALE,
+        description="unit price; a JSON number with at most two decimals",
+        json_schema_extra={"type": "number"},
+    ),
     _as_json_number,
 ]
-Amount = Annotated[Decimal, Ge(0), Field(json_schema_extra={"type": "number"}), _as_json_number]
+Amount = Annotated[
+    Decimal,
+    Ge(0),
+    Field(description="sum of quantity x price over the lines, computed exactly", json_schema_extra={"type": "number"}),
+    _as_json_number,
+]
+
+
+def _unique(ids: list[int]) -> list[int]:
+    if len(set(ids)) != len(ids):
+        msg = "tag_ids must not repeat an id"
+        raise ValueError(msg)
+    return ids
+
+
+TagIds = Annotated[
+    list[Id], Field(max_length=limits.MAX_TAGS, json_schema_extra={"uniqueItems": True}), AfterValidator(_unique)
+]

@@ -2,13 +2,13 @@
 
 from collections.abc import Iterable, Sequence
 
-from sale_orders.domain.errors import MissingReference
+from sale_orders.domain.errors import MissingReferenceError
 
 
 def require_existing(
     *, contact_id: int | None, product_ids: Sequence[int], tag_ids: Sequence[int], found: Iterable[tuple[str, int]]
 ) -> None:
-    """Raise `MissingReference` naming every contact, product and tag id in the request that does not exist."""
+    """Raise `MissingReferenceError` naming every contact, product and tag id in the request that does not exist."""
     found_ids: dict[str, set[int]] = {"contact": set(), "product": set(), "tag": set()}
     for kind, item_id in found:
         found_ids[kind].add(item_id)
@@ -19,4 +19,4 @@ def require_existing(
     }
     parts = [f"{kind} {', '.join(map(str, ids))}" for kind, ids in missing.items() if ids]
     if parts:
-        raise MissingReference("no such " + "; no such ".join(parts))
+        raise MissingReferenceError("no such " + "; no such ".join(parts))

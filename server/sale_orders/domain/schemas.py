@@ -1,21 +1,22 @@
-"""Request and response bodies: one inheritance chain per resource, never a table on the wire.
+"""Request and response bodies: SQLModel data models, one inheritance chain per resource.
 
-`XCreate` is what a client sends to create, `XUpdate` what it sends to change (absent fields stay unchanged),
-and `X` what it reads back. Ids are always chosen by the server.
+`XBase` declares the fields a client writes, each once, with its type and bounds (`domain.fields`) and, for
+references, its column (SQLModel ignores column options outside tables). From it: `XCreate`, what a client
+sends to create; `XUpdate`, what it sends to change (absent fields stay unchanged); `X`, what it reads back;
+and the table `sale_orders.db.tables.XTable`. Ids are chosen by the server, and no table is on the wire.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from sqlalchemy import BigInteger
+from sqlmodel import Field, SQLModel
+from sqlmodel._compat import SQLModelConfig
 
 from sale_orders.domain import limits
-from sale_orders.domain.fields import Amount, Email, Id, Name, Price, Quantity, TagName
+from sale_orders.domain.fields import Amount, Email, Id, Name, Price, Quantity, TagIds, TagName
 
-
-class Body(BaseModel):
-    """A request body: unknown fields are rejected, so a typo never goes unnoticed."""
-
-    model_config = ConfigDict(extra="forbid")
+# A request body rejects unknown fields, so a typo never goes unnoticed.
+BODY = SQLModelConfig(extra="forbid")
 
 
 def unchanged() -> Any:
@@ -26,93 +27,102 @@ def unchanged() -> Any:
     return Field(default=None)
 
 
-class Read(BaseModel):
-    """A response body, built from table rows (which were validated on their way in)."""
+def reference(table: str, *, on_delete: Literal["CASCADE", "RESTRICT"] = "RESTRICT") -> Any:
+    """A field holding the id of a row of `table`: a BIGINT foreign key column, indexed, in a table."""
+    return Field(foreign_key=f"{table}.id", ondelete=on_delete, index=True, sa_type=BigInteger)
 
 
-class ContactCreate(Body):
+class ContactBase(SQLModel):
     name: Name
     email: Email
 
 
-class ContactUpdate(Body):
+class ContactCreate(ContactBase):
+    model_config = BODY
+
+
+class ContactUpdate(ContactBase):
+    model_config = BODY
     name: Name = unchanged()
     email: Email = unchanged()
 
 
-class Contact(Read):
+class Contact(ContactBase):
     id: Id
-    name: Name
-    email: Email
 
 
-class ProductCreate(Body):
+class ProductBase(SQLModel):
     name: Name
 
 
-class ProductUpdate(Body):
+class ProductCreate(ProductBase):
+    model_config = BODY
+
+
+class ProductUpdate(ProductBase):
+    model_config = BODY
     name: Name = unchanged()
 
 
-class Product(Read):
+class Product(ProductBase):
     id: Id
-    name: Name
 
 
-class TagCreate(Body):
-    name: TagName
+class TagBase(SQLModel):
+    name: TagName = Field(unique=True)
 
 
-class TagUpdate(Body):
+class TagCreate(TagBase):
+    model_config = BODY
+
+
+class TagUpdate(TagBase):
+    model_config = BODY
     name: TagName = unchanged()
 
 
-class Tag(Read):
+class Tag(TagBase):
     id: Id
-    name: TagName
 
 
-class OrderLine(Body, Read):
+class OrderLineBase(SQLModel):
+    product_id: Id = reference("product")
+    quantity: Quantity
+    price: Price
+
+
+class OrderLine(OrderLineBase):
     """One line of an order, the same when sent and when read back."""
 
-    product_id: Id
-    quantity: Quantity
-    price: Price = Field(description="unit price; a JSON number with at most two decimals")
-
-
-def _unique(ids: list[int]) -> list[int]:
-    if len(set(ids)) != len(ids):
-        msg = "tag_ids must not repeat an id"
-        raise ValueError(msg)
-    return ids
+    model_config = BODY
 
 
 OrderLines = Annotated[list[OrderLine], Field(max_length=limits.MAX_LINES)]
-TagIds = Annotated[
-    list[Id], Field(max_length=limits.MAX_TAGS, json_schema_extra={"uniqueItems": True}), AfterValidator(_unique)
-]
 
 
-class OrderCreate(Body):
+class OrderBase(SQLModel):
     name: Name
-    contact_id: Id
+    contact_id: Id = reference("contact")
+
+
+class OrderCreate(OrderBase):
+    model_config = BODY
     order_lines: OrderLines = Field(default_factory=list)
     tag_ids: TagIds = Field(default_factory=list)
 
 
-class OrderUpdate(Body):
+class OrderUpdate(OrderBase):
     """Fields to change; `order_lines` and `tag_ids` replace the order's lines and tags when present."""
 
+    model_config = BODY
     name: Name = unchanged()
     contact_id: Id = unchanged()
     order_lines: OrderLines = unchanged()
     tag_ids: TagIds = unchanged()
 
 
-class Order(Read):
+class Order(OrderBase):
     id: Id
-    name: Name
-    contact_id: Id
     order_lines: list[OrderLine]
     tags: list[Tag]
-    amount_total: Amount = Field(description="sum of quantity x price over the lines, computed exactly")
+    amount_total: Amount

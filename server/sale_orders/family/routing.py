@@ -1,43 +1,22 @@
-"""Route decorators that differ by family, and the problem responses every operation documents.
+"""Route decorators that differ by family, documenting the problem responses of each operation.
 
 This is where `def` handlers are sent to the thread pool: the sync family's decorators pass
 `sync_to_thread=True`; the async family's run handlers on the event loop.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from litestar import MediaType, delete, get, patch, post
+from litestar.di import NamedDependency, Provide
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from litestar.types import Dependencies
 
-from sale_orders.domain import limits
-from sale_orders.domain.errors import PROBLEM_JSON, ProblemDetails
-
-_DESCRIPTIONS = {
-    400: "Invalid input: a value has the wrong type, is out of bounds, or is unknown",
-    404: "No resource has this id",
-    409: "Conflicts with stored data: a duplicate name, or still used by an order",
-    413: f"The body is larger than {limits.MAX_BODY_BYTES // 1024} KiB",
-    422: "Refers to a contact, product or tag that does not exist, or reuses an Idempotency-Key for another request",
-    503: "The database is unavailable or too slow; retry later",
-}
+from sale_orders.api.problems import problem_responses
 
 _FULFILLED = "Request fulfilled, document follows"  # Litestar's own description of a success
-
-
-def problem_responses(statuses: Iterable[int]) -> dict[int, ResponseSpec]:
-    """Document the problem-details responses an operation can give (400 and 503 always)."""
-    return {
-        status: ResponseSpec(
-            data_container=ProblemDetails,
-            description=_DESCRIPTIONS[status],
-            media_type=PROBLEM_JSON,
-            generate_examples=False,
-        )
-        for status in sorted({400, 503, *statuses})
-    }
 
 
 @dataclass(frozen=True)
@@ -78,3 +57,12 @@ class Family:
 
 ASYNC = Family("async", sync_to_thread=None)
 SYNC = Family("sync", sync_to_thread=True)
+
+
+def inject_service(service: Callable[[Any], object]) -> Dependencies:
+    """A controller's dependencies: its `service`, built on the family's database session of the request."""
+
+    def provide_service(db_session: NamedDependency[Any]) -> object:
+        return service(db_session)
+
+    return {"service": Provide(provide_service, sync_to_thread=False)}

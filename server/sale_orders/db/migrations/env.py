@@ -3,9 +3,9 @@
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from sale_orders.db.models import OrderModel
+from sale_orders.db.tables import metadata
 
-target_metadata = OrderModel.metadata
+target_metadata = metadata
 engine = create_engine(context.config.attributes["url"], poolclass=pool.NullPool)
 with engine.connect() as connection:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)

@@ -1,0 +1,167 @@
+"""RFC 9457 problem details: the body of every error, how each failure maps onto one, and its documentation.
+
+The domain raises plain exceptions (`sale_orders.domain.errors`); this module, at the HTTP edge, gives each
+its status and `type`, and turns framework and database failures into problems too, so a client never sees
+SQL, a driver message or a traceback.
+"""
+
+import logging
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.openapi import ResponseSpec
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from sqlmodel import Field, SQLModel
+
+from sale_orders.db.errors import is_statement_timeout, is_unavailable
+from sale_orders.domain import limits
+from sale_orders.domain.errors import ConflictError, DomainError, KeyReusedError, MissingReferenceError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPE_PREFIX = "urn:sale-orders:problem:"
+
+
+class FieldError(SQLModel):
+    """One invalid value in a request."""
+
+    loc: str = Field(description="where the value was: body field path, query or path parameter name")
+    message: str
+
+
+class ProblemDetails(SQLModel):
+    """RFC 9457 problem details: every error this API answers has this body."""
+
+    type: str = Field(description="a URN naming the kind of problem, stable across versions")
+    title: str = Field(description="a short summary of the kind of problem")
+    status: int = Field(description="the HTTP status code")
+    detail: str = Field(description="what went wrong with this request, for a person to act on")
+    errors: list[FieldError] | None = Field(default=None, description="the invalid values, for validation errors")
+
+
+# status -> (type, title) of the problem; the `type` is the stable part a client may branch on.
+KINDS: dict[int, tuple[str, str]] = {
+    400: ("validation-error", "The request is not valid"),
+    404: ("not-found", "No such resource"),
+    405: ("method-not-allowed", HTTPStatus(405).phrase),
+    409: ("conflict", "The request conflicts with the stored data"),
+    413: ("too-large", HTTPStatus(413).phrase),
+    415: ("unsupported-media-type", HTTPStatus(415).phrase),
+    422: ("missing-reference", "The request refers to something that does not exist"),
+    503: ("unavailable", "The database is unavailable; retry later"),
+}
+_DOMAIN: dict[type[DomainError], tuple[int, str, str]] = {
+    NotFoundError: (404, *KINDS[404]),
+    ConflictError: (409, *KINDS[409]),
+    MissingReferenceError: (422, *KINDS[422]),
+    KeyReusedError: (422, "idempotency-key-reused", "The Idempotency-Key was used for a different request"),
+}
+
+# What each documented error status means, in the contract.
+_DESCRIPTIONS = {
+    400: "Invalid input: a value has the wrong type, is out of bounds, or is unknown",
+    404: "No resource has this id",
+    409: "Conflicts with stored data: a duplicate name, or still used by an order",
+    413: f"The body is larger than {limits.MAX_BODY_BYTES // 1024} KiB",
+    422: "Refers to a contact, product or tag that does not exist, or reuses an Idempotency-Key for another request",
+    503: "The database is unavailable or too slow; retry later",
+}
+
+
+def problem_responses(statuses: Iterable[int]) -> dict[int, ResponseSpec]:
+    """Document the problem-details responses an operation can give (400 and 503 always)."""
+    return {
+        status: ResponseSpec(
+            data_container=ProblemDetails,
+            description=_DESCRIPTIONS[status],
+            media_type=PROBLEM_JSON,
+            generate_examples=False,
+        )
+        for status in sorted({400, 503, *statuses})
+    }
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    kind: tuple[str, str] | None = None,
+    errors: list[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[ProblemDetails]:
+    """A problem-details response; `kind` is its (type, title), by default the status's."""
+    kind_name, title = kind or KINDS.get(status, ("http-error", HTTPStatus(status).phrase))
+    body = ProblemDetails(
+        type=PROBLEM_TYPE_PREFIX + kind_name, title=title, status=status, detail=detail, errors=errors
+    )
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[ProblemDetails]:
+    status, kind_name, title = _DOMAIN[type(exc)]
+    return problem_response(status, str(exc), kind=(kind_name, title))
+
+
+def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ProblemDetails]:
+    extra = exc.extra if isinstance(exc.extra, list) else []
+    errors = [
+        FieldError(loc=str(item.get("key") or item.get("source") or "body"), message=str(item.get("message", "")))
+        for item in extra
+        if isinstance(item, dict)
+    ]
+    detail = "; ".join(f"{e.loc}: {e.message}" for e in errors) or str(exc.detail)
+    return problem_response(400, detail, errors=errors or None)
+
+
+def _on_undecodable(_: Request[Any, Any, Any], __: UnicodeDecodeError) -> Response[ProblemDetails]:
+    # Litestar decodes the body as UTF-8 before parsing it, and lets the error through.
+    return problem_response(400, "the body is not valid UTF-8")
+
+
+def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ProblemDetails]:
+    # Keep the exception's headers: a 405 must say which methods are allowed (RFC 9110).
+    headers = {str(name): str(value) for name, value in (exc.headers or {}).items()}
+    return problem_response(exc.status_code, str(exc.detail), headers=headers)
+
+
+def _on_integrity(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[ProblemDetails]:
+    # Reached only when a service did not translate the violation itself (e.g. a concurrent delete).
+    log.info("integrity error mapped to 409: %s", exc.orig)
+    return problem_response(409, "the change conflicts with data changed meanwhile; reload and retry")
+
+
+def _on_database(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
+    """Unreachable, overloaded or too slow database: 503; anything else is unexpected."""
+    if is_statement_timeout(exc):
+        log.warning("statement timeout: %s", type(exc).__name__)
+        return problem_response(503, "the database took too long to answer; retry later")
+    if is_unavailable(exc):
+        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        return problem_response(503, "the database is unavailable or busy; retry later")
+    return _on_unexpected(request, exc)
+
+
+def _on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
+    log.error("unexpected error", exc_info=exc)
+    return problem_response(
+        HTTP_500_INTERNAL_SERVER_ERROR, "internal error; it has been logged", kind=("internal-error", "Internal error")
+    )
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: _on_domain_error,
+    ValidationException: _on_validation,
+    UnicodeDecodeError: _on_undecodable,
+    HTTPException: _on_http,
+    IntegrityError: _on_integrity,
+    DBAPIError: _on_database,
+    PoolTimeoutError: _on_database,
+    OSError: _on_database,
+    Exception: _on_unexpected,
+}

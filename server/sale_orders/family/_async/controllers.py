@@ -1,0 +1,169 @@
+"""This family's routes: each turns an HTTP request into one call of a service, which Litestar injects."""
+
+from litestar import Controller
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from sale_orders.domain import limits, schemas
+from sale_orders.family._async import services as async_services
+from sale_orders.family.params import After, IdempotencyKey, ItemId, Limit
+from sale_orders.family.routing import ASYNC, inject_service
+
+_PAGE = limits.DEFAULT_PAGE_SIZE
+
+
+class ContactController(Controller):
+    path = "/contact"
+    dependencies = inject_service(async_services.ContactService)
+
+    @ASYNC.post("/", summary="Create a contact", problems=[422])
+    async def create_contact(
+        self,
+        data: JSONBody[schemas.ContactCreate],
+        service: NamedDependency[async_services.ContactService],
+        idempotency_key: IdempotencyKey = None,
+    ) -> schemas.Contact:
+        return await service.create(data, idempotency_key)
+
+    @ASYNC.get("/", summary="List contacts, a page at a time")
+    async def list_contacts(
+        self, service: NamedDependency[async_services.ContactService], after: After = None, limit: Limit = _PAGE
+    ) -> list[schemas.Contact]:
+        return await service.page(after, limit)
+
+    @ASYNC.get("/{item_id:int}", summary="Read a contact", problems=[404])
+    async def get_contact(
+        self, item_id: ItemId, service: NamedDependency[async_services.ContactService]
+    ) -> schemas.Contact:
+        return await service.get(item_id)
+
+    @ASYNC.patch("/{item_id:int}", summary="Change a contact", problems=[404])
+    async def update_contact(
+        self,
+        item_id: ItemId,
+        data: JSONBody[schemas.ContactUpdate],
+        service: NamedDependency[async_services.ContactService],
+    ) -> schemas.Contact:
+        return await service.update(item_id, data)
+
+    @ASYNC.delete("/{item_id:int}", summary="Delete a contact without orders", problems=[404, 409])
+    async def delete_contact(self, item_id: ItemId, service: NamedDependency[async_services.ContactService]) -> None:
+        await service.delete(item_id)
+
+
+class ProductController(Controller):
+    path = "/product"
+    dependencies = inject_service(async_services.ProductService)
+
+    @ASYNC.post("/", summary="Create a product", problems=[422])
+    async def create_product(
+        self,
+        data: JSONBody[schemas.ProductCreate],
+        service: NamedDependency[async_services.ProductService],
+        idempotency_key: IdempotencyKey = None,
+    ) -> schemas.Product:
+        return await service.create(data, idempotency_key)
+
+    @ASYNC.get("/", summary="List products, a page at a time")
+    async def list_products(
+        self, service: NamedDependency[async_services.ProductService], after: After = None, limit: Limit = _PAGE
+    ) -> list[schemas.Product]:
+        return await service.page(after, limit)
+
+    @ASYNC.get("/{item_id:int}", summary="Read a product", problems=[404])
+    async def get_product(
+        self, item_id: ItemId, service: NamedDependency[async_services.ProductService]
+    ) -> schemas.Product:
+        return await service.get(item_id)
+
+    @ASYNC.patch("/{item_id:int}", summary="Change a product", problems=[404])
+    async def update_product(
+        self,
+        item_id: ItemId,
+        data: JSONBody[schemas.ProductUpdate],
+        service: NamedDependency[async_services.ProductService],
+    ) -> schemas.Product:
+        return await service.update(item_id, data)
+
+    @ASYNC.delete("/{item_id:int}", summary="Delete a product no order uses", problems=[404, 409])
+    async def delete_product(self, item_id: ItemId, service: NamedDependency[async_services.ProductService]) -> None:
+        await service.delete(item_id)
+
+
+class TagController(Controller):
+    path = "/tag"
+    dependencies = inject_service(async_services.TagService)
+
+    @ASYNC.post("/", summary="Create a tag", problems=[409, 422])
+    async def create_tag(
+        self,
+        data: JSONBody[schemas.TagCreate],
+        service: NamedDependency[async_services.TagService],
+        idempotency_key: IdempotencyKey = None,
+    ) -> schemas.Tag:
+        return await service.create(data, idempotency_key)
+
+    @ASYNC.get("/", summary="List tags, a page at a time")
+    async def list_tags(
+        self, service: NamedDependency[async_services.TagService], after: After = None, limit: Limit = _PAGE
+    ) -> list[schemas.Tag]:
+        return await service.page(after, limit)
+
+    @ASYNC.get("/{item_id:int}", summary="Read a tag", problems=[404])
+    async def get_tag(self, item_id: ItemId, service: NamedDependency[async_services.TagService]) -> schemas.Tag:
+        return await service.get(item_id)
+
+    @ASYNC.patch("/{item_id:int}", summary="Rename a tag", problems=[404, 409])
+    async def update_tag(
+        self, item_id: ItemId, data: JSONBody[schemas.TagUpdate], service: NamedDependency[async_services.TagService]
+    ) -> schemas.Tag:
+        return await service.update(item_id, data)
+
+    @ASYNC.delete("/{item_id:int}", summary="Delete a tag no order uses", problems=[404, 409])
+    async def delete_tag(self, item_id: ItemId, service: NamedDependency[async_services.TagService]) -> None:
+        await service.delete(item_id)
+
+
+class OrderController(Controller):
+    path = "/order"
+    dependencies = inject_service(async_services.OrderService)
+
+    @ASYNC.post("/", summary="Create a sale order with its lines and tags", problems=[409, 422], encoded=schemas.Order)
+    async def create_order(
+        self,
+        data: JSONBody[schemas.OrderCreate],
+        service: NamedDependency[async_services.OrderService],
+        idempotency_key: IdempotencyKey = None,
+    ) -> bytes:
+        return await service.create(data, idempotency_key)
+
+    @ASYNC.get("/", summary="List sale orders with lines and tags, a page at a time", encoded=list[schemas.Order])
+    async def list_orders(
+        self, service: NamedDependency[async_services.OrderService], after: After = None, limit: Limit = _PAGE
+    ) -> bytes:
+        return await service.page(after, limit)
+
+    @ASYNC.get("/{item_id:int}", summary="Read a sale order", problems=[404], encoded=schemas.Order)
+    async def get_order(self, item_id: ItemId, service: NamedDependency[async_services.OrderService]) -> bytes:
+        return await service.get(item_id)
+
+    @ASYNC.patch(
+        "/{item_id:int}",
+        summary="Change a sale order; lines and tags are replaced",
+        problems=[404, 409, 422],
+        encoded=schemas.Order,
+    )
+    async def update_order(
+        self,
+        item_id: ItemId,
+        data: JSONBody[schemas.OrderUpdate],
+        service: NamedDependency[async_services.OrderService],
+    ) -> bytes:
+        return await service.update(item_id, data)
+
+    @ASYNC.delete("/{item_id:int}", summary="Delete a sale order", problems=[404])
+    async def delete_order(self, item_id: ItemId, service: NamedDependency[async_services.OrderService]) -> None:
+        await service.delete(item_id)
+
+
+CONTROLLERS = [ContactController, ProductController, TagController, OrderController]
