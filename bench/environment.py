@@ -1,16 +1,10 @@
 """What a benchmark runs against: a scratch database, the API and the ceiling as subprocesses stopped by PID."""
 
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg2
@@ -18,10 +12,11 @@ from sqlalchemy.engine import URL, make_url
 
 from sale_orders.db import scratch as db_scratch
 from sale_orders.db.scratch import dsn
+from sale_orders.tools import servers
+from sale_orders.tools.servers import ServerProcess, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
-STARTUP_SECONDS = 60
 # The developer's own database settings must not leak into the servers: they get DATABASE_URL only.
 DATABASE_SETTINGS = {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"}
 
@@ -47,13 +42,6 @@ def scratch_database(database_url: str | None, workdir: Path) -> Iterator[URL]:
         yield url
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 def server_env(url: URL, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key.upper() not in DATABASE_SETTINGS}
     return {**env, "DATABASE_URL": url.render_as_string(hide_password=False), **extra}
@@ -67,68 +55,12 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
-@dataclass
-class Server:
-    """A server subprocess (the API or the ceiling), reachable at `base_url`, stopped by its PID."""
-
-    name: str
-    process: subprocess.Popen[bytes]
-    base_url: str
-    log: Path
-
-    def worker_pids(self) -> list[int]:
-        """The processes serving requests: uvicorn's workers, or the process itself with one worker."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        pids = [int(pid) for pid in children.read_text().split()] if children.exists() else []
-        workers = [pid for pid in pids if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
-        return workers or [self.process.pid]
-
-    def stop(self) -> None:
-        """SIGTERM to the PID (uvicorn stops its workers), then SIGKILL if it has not exited in 30 s."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def _wait_until_up(server: Server) -> None:
-    """Until GET /health answers 200 (both the API and the ceiling have one)."""
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited with {server.process.returncode}:\n{server.log.read_text()}")
-        try:
-            with urllib.request.urlopen(server.base_url + "/health", timeout=2) as response:  # noqa: S310
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{server.name} did not answer within {STARTUP_SECONDS} s:\n{server.log.read_text()}")
-
-
-def _start(name: str, command: list[str], *, env: dict[str, str], port: int, log: Path) -> Server:
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
-    server = Server(name, process, f"http://127.0.0.1:{port}", log)
-    try:
-        _wait_until_up(server)
-    except BaseException:
-        server.stop()
-        raise
-    return server
-
-
 @contextmanager
-def api_server(url: URL, workers: int, logs: Path) -> Iterator[Server]:
+def api_server(url: URL, workers: int, logs: Path) -> Iterator[ServerProcess]:
     """`sale-orders serve` on a free port, over the database at `url`."""
-    port = free_port()
-    command = [sys.executable, "-m", "sale_orders.cli", "serve", "--port", str(port), "--workers", str(workers)]
-    command.append("--no-access-log")  # as the ceiling, which logs warnings only
-    server = _start("api", command, env=server_env(url), port=port, log=logs / f"api-{port}.log")
+    # No access log, as the ceiling, which logs warnings only.
+    options = ["--workers", str(workers), "--no-access-log"]
+    server = servers.start_serve(log_dir=logs, env=server_env(url), cwd=REPO, options=options)
     try:
         yield server
     finally:
@@ -136,7 +68,7 @@ def api_server(url: URL, workers: int, logs: Path) -> Iterator[Server]:
 
 
 @contextmanager
-def ceiling_server(url: URL, workers: int, pool_size: int, logs: Path) -> Iterator[Server]:
+def ceiling_server(url: URL, workers: int, pool_size: int, logs: Path) -> Iterator[ServerProcess]:
     """bench/ceiling.py under uvicorn on a free port, with as many workers as the API."""
     port = free_port()
     command = [
@@ -151,7 +83,7 @@ def ceiling_server(url: URL, workers: int, pool_size: int, logs: Path) -> Iterat
         "--log-level=warning",
     ]
     env = server_env(url, CEILING_DATABASE_URL=dsn(url), CEILING_POOL_SIZE=str(pool_size))
-    server = _start("ceiling", command, env=env, port=port, log=logs / f"ceiling-{port}.log")
+    server = servers.start(command, port=port, log=logs / f"ceiling-{port}.log", env=env, cwd=REPO, name="ceiling")
     try:
         yield server
     finally:

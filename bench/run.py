@@ -22,7 +22,7 @@ from endpoints import ENDPOINTS, FAMILIES, DemoIds
 from environment import (
     BENCH_DIR,
     CpuMeter,
-    Server,
+    ServerProcess,
     api_server,
     ceiling_server,
     postmaster_pid,
@@ -184,7 +184,7 @@ TABLES = ("contact", "product", "tag", "sale_order")
 @contextmanager
 def servers(
     url: URL, args: argparse.Namespace, logs: Path, with_ceiling: bool
-) -> Iterator[tuple[Server, Server | None]]:
+) -> Iterator[tuple[ServerProcess, ServerProcess | None]]:
     with ExitStack() as stack:
         api = stack.enter_context(api_server(url, args.workers, logs))
         ceiling = None
@@ -217,7 +217,7 @@ def run(args: argparse.Namespace, output: Path, document: dict[str, Any]) -> lis
 
         meter = CpuMeter([os.getpid(), *filter(None, [postmaster_pid(url)])])
 
-        def make_bench(api: Server, ceiling: Server | None = None) -> Bench:
+        def make_bench(api: ServerProcess, ceiling: ServerProcess | None = None) -> Bench:
             return Bench(url, ids, api, ceiling, args.duration, args.timeout, args.wrk_threads, args.warmup, meter)
 
         if args.run_matrix or args.scale or args.leak or args.profile:
@@ -250,7 +250,7 @@ def run(args: argparse.Namespace, output: Path, document: dict[str, Any]) -> lis
         if args.compare_workers:
 
             @contextmanager
-            def start_api(workers: int) -> Iterator[Server]:
+            def start_api(workers: int) -> Iterator[ServerProcess]:
                 with api_server(url, workers, logs) as api:
                     yield api
 

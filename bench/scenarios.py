@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from endpoints import CEILING, ENDPOINTS, LIST_ORDERS, DemoIds, Endpoint, mix_load, scale_page_load
-from environment import CpuMeter, Server, rss_kib
+from environment import CpuMeter, ServerProcess, rss_kib
 from report import Row, add_ratios
 from sqlalchemy.engine import URL
 from wrk import Load, WrkResult, run_wrk
@@ -77,8 +77,8 @@ class Bench:
 
     url: URL
     ids: DemoIds
-    api: Server
-    ceiling: Server | None
+    api: ServerProcess
+    ceiling: ServerProcess | None
     duration_s: int
     timeout_s: int
     wrk_threads: int
@@ -262,8 +262,8 @@ def run_leak(bench: Bench, total_requests: int, concurrency: int = 8) -> dict[st
 
 
 def run_workers(  # noqa: PLR0913 - the knobs of one comparison
-    start_api: Callable[[int], AbstractContextManager[Server]],
-    make_bench: Callable[[Server], Bench],
+    start_api: Callable[[int], AbstractContextManager[ServerProcess]],
+    make_bench: Callable[[ServerProcess], Bench],
     *,
     families: Sequence[str],
     concurrency: int,

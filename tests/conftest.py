@@ -2,28 +2,20 @@
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Self
 
-import psycopg2
 import pytest
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from hypothesis import HealthCheck, settings
 from litestar import Litestar
 from litestar.testing import TestClient
-from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.engine import URL, make_url
 
 from sale_orders.app import create_app
-from sale_orders.db import scratch as db_scratch
 from sale_orders.db.embedded import embedded_postgres, ensure_runtime_dir
 from sale_orders.db.migrate import upgrade
-from sale_orders.db.scratch import dsn
+from tests.support.database import StatementCounter, scratch_database, truncate
 
 ensure_runtime_dir()  # before any test module imports embedded_postgres, which reads it at import time
-
-TABLES = "idempotency_key, sale_order_tag, sale_order_line, sale_order, tag, product, contact"
 
 
 @pytest.fixture(scope="session")
@@ -33,13 +25,6 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
         yield make_url(configured)
         return
     with embedded_postgres(tmp_path_factory.mktemp("pg")) as url:
-        yield url
-
-
-@contextmanager
-def scratch_database(server_url: URL) -> Iterator[URL]:
-    """An empty database of its own on the server, dropped when the block ends."""
-    with db_scratch.scratch_database(server_url, "test_sale_orders") as url:
         yield url
 
 
@@ -69,13 +54,6 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield test_client
 
 
-def truncate(database_url: URL) -> None:
-    """Empty every table and restart ids from 1."""
-    with psycopg2.connect(dsn(database_url)) as connection, connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
-    connection.close()
-
-
 @pytest.fixture(autouse=True)
 def empty_tables(database_url: URL) -> None:
     """Each test starts from empty tables and ids counting from 1."""
@@ -88,38 +66,11 @@ def family(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-class StatementCounter:
-    """Counts the SQL statements that both families' engines send."""
-
-    def __init__(self, engines: list[Engine]) -> None:
-        self.engines = engines
-        self.statements: list[str] = []
-
-    def _record(self, *args: object) -> None:
-        self.statements.append(str(args[2]))
-
-    def __enter__(self) -> Self:
-        for engine in self.engines:
-            event.listen(engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        for engine in self.engines:
-            event.remove(engine, "before_cursor_execute", self._record)
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-
 @pytest.fixture
 def count_statements(client: TestClient[Litestar], app: Litestar) -> StatementCounter:
     # The plugin's configs own the engines (their app-state keys get suffixes when several apps exist).
     engines = [config.get_engine() for config in app.plugins.get(SQLAlchemyPlugin).config]
     return StatementCounter([getattr(engine, "sync_engine", engine) for engine in engines])
-
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 # Hypothesis: a fixed, derandomized profile by default (CI), a longer one on request.

@@ -7,7 +7,7 @@ from sqlalchemy.engine import URL
 from sale_orders.app import create_app
 from sale_orders.db.demo import DemoSize, load_demo_data
 from sale_orders.db.migrate import upgrade
-from tests.conftest import dsn
+from tests.support.database import dsn
 
 
 def test_demo_data_loads_orders_with_lines_and_tags(tmp_database: URL) -> None:

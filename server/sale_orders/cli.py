@@ -157,7 +157,7 @@ def contract(ctx: click.Context, url: str | None, max_examples: int) -> None:
 
     Extra arguments go to `schemathesis run` (e.g. `--seed 1`, `--report junit`).
     """
-    from sale_orders.tools.scratch_server import scratch_server  # noqa: PLC0415
+    from sale_orders.tools.servers import scratch_server  # noqa: PLC0415
 
     def run(base_url: str) -> int:
         # One run per family: Schemathesis tracks deleted resources by path, so a contact deleted through

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import Api, assert_problem
+from tests.support.api import Api, assert_problem
 
 HUGE = 2**70
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.api.conftest import Api, assert_problem
+from tests.support.api import Api, assert_problem
 
 RESOURCES = {
     "/contact": ({"name": "Ann", "email": "ann@example.com"}, {"email": "ann@example.org"}),

@@ -9,7 +9,7 @@ from sqlalchemy.engine import URL
 from sale_orders.app import create_app
 from sale_orders.domain import limits
 from sale_orders.settings import Settings
-from tests.api.conftest import Api, assert_problem
+from tests.support.api import Api, assert_problem
 
 LITERAL = [
     "'; DROP TABLE contact; --",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.api.conftest import Api, assert_problem
+from tests.support.api import Api, assert_problem
 
 
 def test_a_retry_returns_the_first_order_and_creates_nothing(api: Api) -> None:

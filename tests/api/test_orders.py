@@ -7,8 +7,8 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import URL
 
-from tests.api.conftest import Api, assert_problem
-from tests.conftest import dsn
+from tests.support.api import Api, assert_problem
+from tests.support.database import dsn
 
 
 def count_rows(database_url: URL) -> dict[str, int]:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.api.conftest import Api
+from tests.support.api import Api
 
 
 @pytest.mark.parametrize("path", ["/contact", "/product", "/tag"])

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.api.conftest import Api
-from tests.conftest import StatementCounter
+from tests.support.api import Api
+from tests.support.database import StatementCounter
 
 # A page or one order: the orders, then their lines, then their tags (selectinload), nothing per row.
 READ_STATEMENTS = 3

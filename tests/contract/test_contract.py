@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sale_orders.contract import CONTRACT_PATH, current_contract, family_differences, generate_client
-from tests.conftest import REPO_ROOT
+from tests.support import REPO_ROOT
 
 REGENERATE = "run `uv run sale-orders openapi && uv run sale-orders client` and commit the result"
 

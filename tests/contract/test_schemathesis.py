@@ -12,8 +12,9 @@ from schemathesis.specs.openapi.checks import ensure_resource_availability
 from sqlalchemy.engine import URL
 
 from sale_orders.contract import CONTRACT_PATH
-from tests.conftest import REPO_ROOT, truncate
-from tests.contract.conftest import ResourceLedger, call_and_validate, send
+from tests.support import REPO_ROOT
+from tests.support.contract import ResourceLedger, call_and_validate, send
+from tests.support.database import truncate
 
 CONFIG = SchemathesisConfig.from_path(REPO_ROOT / "contracts/schemathesis.toml")
 CONTRACT = json.loads((REPO_ROOT / CONTRACT_PATH).read_text())

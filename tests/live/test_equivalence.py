@@ -35,9 +35,9 @@ from sale_orders_client.api.sync import (
     sync_update_order,
 )
 from sale_orders_client.models import Order, OrderCreate, OrderUpdate
-from tests.conftest import REPO_ROOT
-from tests.contract.conftest import as_httpx_request
-from tests.live.conftest import LiveServer
+from tests.support import REPO_ROOT
+from tests.support.contract import as_httpx_request
+from tests.support.servers import LiveServer
 
 CONTRACT = json.loads((REPO_ROOT / CONTRACT_PATH).read_text())
 schema = schemathesis.openapi.from_dict(CONTRACT)

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO_ROOT
-from tests.live.conftest import LiveServer, clean_env
+from tests.support import REPO_ROOT
+from tests.support.servers import LiveServer, clean_env
 
 README = REPO_ROOT / "clients/python/README.md"
 EXAMPLES = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.live.conftest import STOPPED_BY_SIGTERM, LiveServer, clean_env, start_server
+from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, start_server
 
 
 def test_serve_with_embedded_postgres_answers_and_stops_cleanly(tmp_path: Path) -> None:

@@ -6,8 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.live.conftest import LiveServer
-from tests.reliability.conftest import FAULT_ENV, Database, status, wait_until
+from tests.support.faults import FAULT_ENV, Database, status, wait_until
+from tests.support.servers import LiveServer
 
 FAMILIES = ("sync", "async")
 

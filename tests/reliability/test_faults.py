@@ -9,9 +9,9 @@ import httpx
 import psycopg2
 import pytest
 
-from tests.conftest import dsn
-from tests.live.conftest import LiveServer
-from tests.reliability.conftest import Database
+from tests.support.database import dsn
+from tests.support.faults import Database
+from tests.support.servers import LiveServer
 
 FAMILIES = ("sync", "async")
 FAULTS = """

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.live.conftest import LiveServer
+from tests.support.servers import LiveServer
 
 
 def fixtures(http: httpx.Client, run: str) -> dict[str, Any]:

@@ -28,8 +28,8 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import URL
 
-from tests.conftest import dsn, scratch_database
-from tests.live.conftest import STOPPED_BY_SIGTERM, LiveServer, clean_env, free_port, start_server
+from tests.support.database import dsn, scratch_database
+from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, free_port, start_server
 
 POOL_SIZE = 3  # server connections per database: far fewer than the app's client connections
 APP_ENV = {"SYNC_THREADS": "16", "SYNC_POOL_SIZE": "8", "ASYNC_POOL_SIZE": "8", "POOL_TIMEOUT": "10"}

