@@ -4,7 +4,6 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from hypothesis import HealthCheck, settings
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -13,7 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sale_orders.app import create_app
 from sale_orders.db.embedded import embedded_postgres, ensure_runtime_dir
 from sale_orders.db.migrate import upgrade
-from tests.support.database import StatementCounter, scratch_database, truncate
+from tests.support.database import scratch_database, truncate
 
 ensure_runtime_dir()  # before any test module imports embedded_postgres, which reads it at import time
 
@@ -64,13 +63,6 @@ def empty_tables(database_url: URL) -> None:
 def family(request: pytest.FixtureRequest) -> str:
     """Each API test runs once per family: `/sync` and `/async`."""
     return str(request.param)
-
-
-@pytest.fixture
-def count_statements(client: TestClient[Litestar], app: Litestar) -> StatementCounter:
-    # The plugin's configs own the engines (their app-state keys get suffixes when several apps exist).
-    engines = [config.get_engine() for config in app.plugins.get(SQLAlchemyPlugin).config]
-    return StatementCounter([getattr(engine, "sync_engine", engine) for engine in engines])
 
 
 # Hypothesis: a fixed, derandomized profile by default (CI), a longer one on request.

@@ -57,7 +57,23 @@ def main() -> None:
     show_default=True,
     help="log a line per request (costs about 3% of a short request)",
 )
-def serve(host: str, port: int, workers: int, reload: bool, access_log: bool) -> None:
+@click.option(
+    "--http",
+    type=click.Choice(["httptools", "h11"]),
+    default="httptools",
+    show_default=True,
+    help="HTTP parser: httptools (C, fast) or h11 (pure Python, easier to step through in a debugger)",
+)
+@click.option(
+    "--loop",
+    type=click.Choice(["uvloop", "asyncio"]),
+    default="uvloop",
+    show_default=True,
+    help="event loop: uvloop (libuv, fast) or Python's own asyncio loop (for debugging)",
+)
+def serve(  # noqa: PLR0913, PLR0917 - one parameter per option
+    host: str, port: int, workers: int, reload: bool, access_log: bool, http: str, loop: str
+) -> None:
     """Apply migrations and serve the API (with an embedded PostgreSQL unless one is configured)."""
     import uvicorn  # noqa: PLC0415
 
@@ -78,6 +94,8 @@ def serve(host: str, port: int, workers: int, reload: bool, access_log: bool) ->
             reload=reload,
             log_level="info",
             access_log=access_log,
+            http=http,
+            loop=loop,
         )
 
 

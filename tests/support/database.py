@@ -2,16 +2,16 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Self
 
 import psycopg2
-from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL
 
 from sale_orders.db import scratch
 from sale_orders.db.scratch import dsn
 
-__all__ = ["TABLES", "StatementCounter", "dsn", "query", "scratch_database", "truncate"]
+__all__ = ["TABLES", "StatementLog", "dsn", "execute", "query", "scratch_database", "truncate"]
 
 TABLES = "idempotency_key, sale_order_tag, sale_order_line, sale_order, tag, product, contact"
 
@@ -41,25 +41,39 @@ def query(
     return rows
 
 
-class StatementCounter:
-    """Counts the SQL statements that both families' engines send."""
+def execute(database_url: URL, sql: str) -> None:
+    """Run one SQL command on its own, outside any transaction (ALTER SYSTEM, CREATE DATABASE, ...)."""
+    connection = psycopg2.connect(dsn(database_url))
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        connection.close()
 
-    def __init__(self, engines: list[Engine]) -> None:
-        self.engines = engines
-        self.statements: list[str] = []
 
-    def _record(self, *args: object) -> None:
-        self.statements.append(str(args[2]))
+class StatementLog:
+    """What a PostgreSQL server received, read from its own log (`log_statement = 'all'`).
+
+    Every line is a message the server answered: a statement, and also BEGIN, COMMIT, SET... that a driver
+    sends on its own, so the count is the round trips after the drivers' statement caches are warm.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._start = 0
 
     def __enter__(self) -> Self:
-        for engine in self.engines:
-            event.listen(engine, "before_cursor_execute", self._record)
+        self._start = self.path.stat().st_size
         return self
 
     def __exit__(self, *_: object) -> None:
-        for engine in self.engines:
-            event.remove(engine, "before_cursor_execute", self._record)
+        self.received = [
+            line.split("LOG:  ", 1)[1]
+            for line in self.path.read_bytes()[self._start :].decode(errors="replace").splitlines()
+            if "LOG:  statement: " in line or "LOG:  execute " in line
+        ]
 
     @property
     def count(self) -> int:
-        return len(self.statements)
+        return len(self.received)

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg2.extensions
 from advanced_alchemy.extensions.litestar import (
     AsyncSessionConfig,
     EngineConfig,
@@ -29,6 +30,7 @@ from advanced_alchemy.extensions.litestar import (
 from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
 from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
 from litestar.types import Message, Scope
+from psycopg2.extensions import ISOLATION_LEVEL_AUTOCOMMIT, ISOLATION_LEVEL_READ_COMMITTED
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession as SQLAlchemyAsyncSession
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -80,21 +82,54 @@ class DatabaseConfigs:
         return SQLAlchemyPlugin(config=[self.sync, self.async_])
 
 
+class Psycopg2Connection(psycopg2.extensions.connection):
+    """psycopg2's connection, in and out of autocommit without a round trip.
+
+    SQLAlchemy returns a connection to the pool by setting the server's default isolation level explicitly;
+    from then on psycopg2 sends `SET default_transaction_isolation` whenever it enters autocommit: one
+    more round trip for every single-statement request (`family/_async/sessions.py`). This app only asks for
+    autocommit or the server's default level, so going back to the default is just leaving autocommit.
+    """
+
+    def set_isolation_level(self, level: int | None) -> None:
+        if level == ISOLATION_LEVEL_AUTOCOMMIT:
+            self.autocommit = True
+        elif level == ISOLATION_LEVEL_READ_COMMITTED:
+            self.autocommit = False
+        else:
+            super().set_isolation_level(level)
+
+
 def _connect_args(settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
     """The psycopg2 and the asyncpg connect arguments."""
     if settings.pgbouncer:
         # Not the unique `prepared_statement_name_func` of SQLAlchemy's asyncpg docs: asyncpg closes a named
         # statement late, on whatever server connection the client has by then, so about one statement per
         # transaction stays behind on the server connections (measured; see tests/reliability/test_pgbouncer.py).
-        return {}, {"statement_cache_size": 0}
+        return {"connection_factory": Psycopg2Connection}, {"statement_cache_size": 0}
     timeout = str(settings.statement_timeout_ms)
-    return {"options": f"-c statement_timeout={timeout}"}, {"server_settings": {"statement_timeout": timeout}}
+    psycopg2_args = {"connection_factory": Psycopg2Connection, "options": f"-c statement_timeout={timeout}"}
+    return psycopg2_args, {"server_settings": {"statement_timeout": timeout}}
 
 
 # advanced-alchemy's session listeners serve features this app does not use (file objects, timestamps, its
 # cache); left on, they ran on every commit, and the cache one built an engine proxy each time (profiled).
 _NO_LISTENERS: dict[str, Any] = {"enable_file_object_listener": False, "enable_touch_updated_timestamp_listener": False}
 _NO_CACHE_LISTENER: dict[str, Any] = {"enable_cache_listener": False}
+
+SINGLE_STATEMENT = "single_statement_options"
+"""Key, in a session's `info`, of the execution options for an operation that is one statement."""
+AUTOCOMMIT: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+
+
+def _session_info(*, autocommit_single_statements: bool) -> dict[str, Any]:
+    """A session's `info`: advanced-alchemy's cache listener off, and how single statements run.
+
+    Behind PgBouncer in transaction mode asyncpg must stay in a transaction: its unnamed statement is parsed
+    and then executed in two exchanges, and outside a transaction PgBouncer may hand them to two different
+    server connections.
+    """
+    return {**_NO_CACHE_LISTENER, SINGLE_STATEMENT: AUTOCOMMIT if autocommit_single_statements else {}}
 
 
 def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
@@ -110,7 +145,10 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
             max_overflow=0,
         ),
         session_config=SyncSessionConfig(
-            class_=Session, expire_on_commit=False, autoflush=False, info=_NO_CACHE_LISTENER
+            class_=Session,
+            expire_on_commit=False,
+            autoflush=False,
+            info=_session_info(autocommit_single_statements=True),
         ),
         **_NO_LISTENERS,
         session_dependency_key="sync_db_session",
@@ -132,7 +170,10 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
         ),
         # Without this, reading an attribute after commit would reload it: MissingGreenlet in async code.
         session_config=AsyncSessionConfig(
-            class_=AsyncSession, expire_on_commit=False, autoflush=False, info=_NO_CACHE_LISTENER
+            class_=AsyncSession,
+            expire_on_commit=False,
+            autoflush=False,
+            info=_session_info(autocommit_single_statements=not settings.pgbouncer),
         ),
         **_NO_LISTENERS,
         session_dependency_key="async_db_session",

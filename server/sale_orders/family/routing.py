@@ -8,15 +8,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import MediaType, delete, get, patch, post
+from litestar import delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.openapi import ResponseSpec
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from litestar.types import Dependencies
 
 from sale_orders.api.problems import problem_responses
-
-_FULFILLED = "Request fulfilled, document follows"  # Litestar's own description of a success
 
 
 @dataclass(frozen=True)
@@ -30,29 +26,20 @@ class Family:
     def path(self) -> str:
         return f"/{self.name}"
 
-    def _options(self, summary: str, problems: Iterable[int], encoded: Any, status: int) -> dict[str, Any]:
-        """Options of a route; `encoded` is the type whose JSON the handler returns already encoded, as bytes.
+    def _options(self, summary: str, problems: Iterable[int]) -> dict[str, Any]:
+        return {"summary": summary, "sync_to_thread": self.sync_to_thread, "responses": problem_responses(problems)}
 
-        The contract then documents that type, exactly as if the handler returned it to be serialised.
-        """
-        responses = problem_responses(problems)
-        options = {"summary": summary, "sync_to_thread": self.sync_to_thread, "responses": responses}
-        if encoded is not None:
-            responses[status] = ResponseSpec(data_container=encoded, description=_FULFILLED, generate_examples=False)
-            options["media_type"] = MediaType.JSON
-        return options
+    def get(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> get:
+        return get(path, **self._options(summary, problems))
 
-    def get(self, path: str, *, summary: str, problems: Iterable[int] = (), encoded: Any = None) -> get:
-        return get(path, **self._options(summary, problems, encoded, HTTP_200_OK))
+    def post(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> post:
+        return post(path, **self._options(summary, [413, *problems]))
 
-    def post(self, path: str, *, summary: str, problems: Iterable[int] = (), encoded: Any = None) -> post:
-        return post(path, **self._options(summary, [413, *problems], encoded, HTTP_201_CREATED))
-
-    def patch(self, path: str, *, summary: str, problems: Iterable[int] = (), encoded: Any = None) -> patch:
-        return patch(path, **self._options(summary, [413, *problems], encoded, HTTP_200_OK))
+    def patch(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> patch:
+        return patch(path, **self._options(summary, [413, *problems]))
 
     def delete(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> delete:
-        return delete(path, **self._options(summary, problems, None, HTTP_204_NO_CONTENT))
+        return delete(path, **self._options(summary, problems))
 
 
 ASYNC = Family("async", sync_to_thread=None)

@@ -1,9 +1,13 @@
-"""This family's routes: each turns an HTTP request into one call of a service, which Litestar injects."""
+"""This family's routes: each turns an HTTP request into one call of a service, which Litestar injects.
+
+Services answer with the JSON document already encoded; `EncodedJSON[X]` documents it as the schema `X`.
+"""
 
 from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from sale_orders.api.encoded import EncodedJSON
 from sale_orders.domain import limits, schemas
 from sale_orders.family._async import services as async_services
 from sale_orders.family.params import After, IdempotencyKey, ItemId, Limit
@@ -22,20 +26,20 @@ class ContactController(Controller):
         data: JSONBody[schemas.ContactCreate],
         service: NamedDependency[async_services.ContactService],
         idempotency_key: IdempotencyKey = None,
-    ) -> schemas.Contact:
-        return await service.create(data, idempotency_key)
+    ) -> EncodedJSON[schemas.Contact]:
+        return EncodedJSON(await service.create(data, idempotency_key))
 
     @ASYNC.get("/", summary="List contacts, a page at a time")
     async def list_contacts(
         self, service: NamedDependency[async_services.ContactService], after: After = None, limit: Limit = _PAGE
-    ) -> list[schemas.Contact]:
-        return await service.page(after, limit)
+    ) -> EncodedJSON[list[schemas.Contact]]:
+        return EncodedJSON(await service.page(after, limit))
 
     @ASYNC.get("/{item_id:int}", summary="Read a contact", problems=[404])
     async def get_contact(
         self, item_id: ItemId, service: NamedDependency[async_services.ContactService]
-    ) -> schemas.Contact:
-        return await service.get(item_id)
+    ) -> EncodedJSON[schemas.Contact]:
+        return EncodedJSON(await service.get(item_id))
 
     @ASYNC.patch("/{item_id:int}", summary="Change a contact", problems=[404])
     async def update_contact(
@@ -43,8 +47,8 @@ class ContactController(Controller):
         item_id: ItemId,
         data: JSONBody[schemas.ContactUpdate],
         service: NamedDependency[async_services.ContactService],
-    ) -> schemas.Contact:
-        return await service.update(item_id, data)
+    ) -> EncodedJSON[schemas.Contact]:
+        return EncodedJSON(await service.update(item_id, data))
 
     @ASYNC.delete("/{item_id:int}", summary="Delete a contact without orders", problems=[404, 409])
     async def delete_contact(self, item_id: ItemId, service: NamedDependency[async_services.ContactService]) -> None:
@@ -61,20 +65,20 @@ class ProductController(Controller):
         data: JSONBody[schemas.ProductCreate],
         service: NamedDependency[async_services.ProductService],
         idempotency_key: IdempotencyKey = None,
-    ) -> schemas.Product:
-        return await service.create(data, idempotency_key)
+    ) -> EncodedJSON[schemas.Product]:
+        return EncodedJSON(await service.create(data, idempotency_key))
 
     @ASYNC.get("/", summary="List products, a page at a time")
     async def list_products(
         self, service: NamedDependency[async_services.ProductService], after: After = None, limit: Limit = _PAGE
-    ) -> list[schemas.Product]:
-        return await service.page(after, limit)
+    ) -> EncodedJSON[list[schemas.Product]]:
+        return EncodedJSON(await service.page(after, limit))
 
     @ASYNC.get("/{item_id:int}", summary="Read a product", problems=[404])
     async def get_product(
         self, item_id: ItemId, service: NamedDependency[async_services.ProductService]
-    ) -> schemas.Product:
-        return await service.get(item_id)
+    ) -> EncodedJSON[schemas.Product]:
+        return EncodedJSON(await service.get(item_id))
 
     @ASYNC.patch("/{item_id:int}", summary="Change a product", problems=[404])
     async def update_product(
@@ -82,8 +86,8 @@ class ProductController(Controller):
         item_id: ItemId,
         data: JSONBody[schemas.ProductUpdate],
         service: NamedDependency[async_services.ProductService],
-    ) -> schemas.Product:
-        return await service.update(item_id, data)
+    ) -> EncodedJSON[schemas.Product]:
+        return EncodedJSON(await service.update(item_id, data))
 
     @ASYNC.delete("/{item_id:int}", summary="Delete a product no order uses", problems=[404, 409])
     async def delete_product(self, item_id: ItemId, service: NamedDependency[async_services.ProductService]) -> None:
@@ -100,24 +104,26 @@ class TagController(Controller):
         data: JSONBody[schemas.TagCreate],
         service: NamedDependency[async_services.TagService],
         idempotency_key: IdempotencyKey = None,
-    ) -> schemas.Tag:
-        return await service.create(data, idempotency_key)
+    ) -> EncodedJSON[schemas.Tag]:
+        return EncodedJSON(await service.create(data, idempotency_key))
 
     @ASYNC.get("/", summary="List tags, a page at a time")
     async def list_tags(
         self, service: NamedDependency[async_services.TagService], after: After = None, limit: Limit = _PAGE
-    ) -> list[schemas.Tag]:
-        return await service.page(after, limit)
+    ) -> EncodedJSON[list[schemas.Tag]]:
+        return EncodedJSON(await service.page(after, limit))
 
     @ASYNC.get("/{item_id:int}", summary="Read a tag", problems=[404])
-    async def get_tag(self, item_id: ItemId, service: NamedDependency[async_services.TagService]) -> schemas.Tag:
-        return await service.get(item_id)
+    async def get_tag(
+        self, item_id: ItemId, service: NamedDependency[async_services.TagService]
+    ) -> EncodedJSON[schemas.Tag]:
+        return EncodedJSON(await service.get(item_id))
 
     @ASYNC.patch("/{item_id:int}", summary="Rename a tag", problems=[404, 409])
     async def update_tag(
         self, item_id: ItemId, data: JSONBody[schemas.TagUpdate], service: NamedDependency[async_services.TagService]
-    ) -> schemas.Tag:
-        return await service.update(item_id, data)
+    ) -> EncodedJSON[schemas.Tag]:
+        return EncodedJSON(await service.update(item_id, data))
 
     @ASYNC.delete("/{item_id:int}", summary="Delete a tag no order uses", problems=[404, 409])
     async def delete_tag(self, item_id: ItemId, service: NamedDependency[async_services.TagService]) -> None:
@@ -128,38 +134,35 @@ class OrderController(Controller):
     path = "/order"
     dependencies = inject_service(async_services.OrderService)
 
-    @ASYNC.post("/", summary="Create a sale order with its lines and tags", problems=[409, 422], encoded=schemas.Order)
+    @ASYNC.post("/", summary="Create a sale order with its lines and tags", problems=[409, 422])
     async def create_order(
         self,
         data: JSONBody[schemas.OrderCreate],
         service: NamedDependency[async_services.OrderService],
         idempotency_key: IdempotencyKey = None,
-    ) -> bytes:
-        return await service.create(data, idempotency_key)
+    ) -> EncodedJSON[schemas.Order]:
+        return EncodedJSON(await service.create(data, idempotency_key))
 
-    @ASYNC.get("/", summary="List sale orders with lines and tags, a page at a time", encoded=list[schemas.Order])
+    @ASYNC.get("/", summary="List sale orders with lines and tags, a page at a time")
     async def list_orders(
         self, service: NamedDependency[async_services.OrderService], after: After = None, limit: Limit = _PAGE
-    ) -> bytes:
-        return await service.page(after, limit)
+    ) -> EncodedJSON[list[schemas.Order]]:
+        return EncodedJSON(await service.page(after, limit))
 
-    @ASYNC.get("/{item_id:int}", summary="Read a sale order", problems=[404], encoded=schemas.Order)
-    async def get_order(self, item_id: ItemId, service: NamedDependency[async_services.OrderService]) -> bytes:
-        return await service.get(item_id)
+    @ASYNC.get("/{item_id:int}", summary="Read a sale order", problems=[404])
+    async def get_order(
+        self, item_id: ItemId, service: NamedDependency[async_services.OrderService]
+    ) -> EncodedJSON[schemas.Order]:
+        return EncodedJSON(await service.get(item_id))
 
-    @ASYNC.patch(
-        "/{item_id:int}",
-        summary="Change a sale order; lines and tags are replaced",
-        problems=[404, 409, 422],
-        encoded=schemas.Order,
-    )
+    @ASYNC.patch("/{item_id:int}", summary="Change a sale order; lines and tags are replaced", problems=[404, 409, 422])
     async def update_order(
         self,
         item_id: ItemId,
         data: JSONBody[schemas.OrderUpdate],
         service: NamedDependency[async_services.OrderService],
-    ) -> bytes:
-        return await service.update(item_id, data)
+    ) -> EncodedJSON[schemas.Order]:
+        return EncodedJSON(await service.update(item_id, data))
 
     @ASYNC.delete("/{item_id:int}", summary="Delete a sale order", problems=[404])
     async def delete_order(self, item_id: ItemId, service: NamedDependency[async_services.OrderService]) -> None:

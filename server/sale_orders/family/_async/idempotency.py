@@ -1,44 +1,55 @@
-"""The Idempotency-Key protocol of a create request, run inside the transaction that creates.
+"""Creating exactly once: the Idempotency-Key protocol of a create request.
 
-A key is claimed by inserting it (a concurrent claim of the same key waits for the first to commit); the
-response is stored with it, so a retry with the same key and body is answered the same way and creates
-nothing, and the same key with another body is refused. A create that fails rolls its claim back.
+A create without a key is one statement, atomic on its own, so it runs without a transaction around it.
+A create with a key runs in a transaction that first claims the key by inserting it (a concurrent claim of
+the same key waits for the first to commit), then creates, then stores the response with the key: a retry
+with the same key and body is answered the same way and creates nothing, the same key with another body
+is refused, and a create that fails rolls its claim back.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sale_orders.db import queries
 from sale_orders.domain.errors import KeyReusedError
+from sale_orders.family._async import sessions as async_sessions
 from sale_orders.family._util import fingerprint
 
+Document = dict[str, Any]
 
-class IdempotentCreate:
-    """The Idempotency-Key protocol of one create request of kind `scope` ("order", "tag", ...)."""
 
-    def __init__(self, connection: AsyncConnection, scope: str, key: str | None, request: BaseModel) -> None:
-        self.connection = connection
-        self.scope = scope
-        self.key = key
-        self.request = request
+async def create_once(
+    session: AsyncSession,
+    insert: Callable[[AsyncConnection], Awaitable[Document]],
+    *,
+    scope: str,
+    key: str | None,
+    request: BaseModel,
+) -> Document:
+    """The JSON document of what `insert` (one statement) created, or the one answered before for `key`.
 
-    async def earlier_response(self) -> dict[str, Any] | None:
-        """Claim the key, or return the response given to the request that claimed it first."""
-        if self.key is None:
-            return None
-        request_fingerprint = fingerprint(self.request)
-        claim = queries.claim_idempotency_key(self.scope, self.key, request_fingerprint)
-        if (await self.connection.execute(claim)).first() is not None:
-            return None
-        claimed = queries.claimed_idempotency_key(self.scope, self.key)
-        stored_fingerprint, response = (await self.connection.execute(claimed)).one()
-        if stored_fingerprint != request_fingerprint or response is None:
-            raise KeyReusedError(f"Idempotency-Key {self.key!r} was already used for a different {self.scope}")
-        return dict(response)
+    A key used before with the same `request` is answered with the document stored then, and nothing is
+    inserted.
 
-    async def remember(self, response: dict[str, Any]) -> None:
-        """Store the JSON document answered, to answer a retry with the same key the same way."""
-        if self.key is not None:
-            await self.connection.execute(queries.remember_response(self.scope, self.key, response))
+    Raises:
+        KeyReusedError: the key was used before for another request of this `scope` ("order", "tag", ...).
+    """
+    if key is None:
+        async with async_sessions.one_statement(session) as connection:
+            return await insert(connection)
+    async with async_sessions.transaction(session) as connection:
+        request_fingerprint = fingerprint(request)
+        claim = queries.claim_idempotency_key(scope, key, request_fingerprint)
+        if (await connection.execute(claim)).first() is None:
+            claimed = queries.claimed_idempotency_key(scope, key)
+            stored_fingerprint, response = (await connection.execute(claimed)).one()
+            if stored_fingerprint != request_fingerprint or response is None:
+                raise KeyReusedError(f"Idempotency-Key {key!r} was already used for a different {scope}")
+            return dict(response)
+        created = await insert(connection)
+        await connection.execute(queries.remember_response(scope, key, created))
+    return created

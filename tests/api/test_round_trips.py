@@ -1,0 +1,84 @@
+"""Each operation costs a fixed number of round trips to PostgreSQL, whatever the number of orders, lines or tags.
+
+Counted by PostgreSQL itself, in its log: statements, and the BEGIN, COMMIT or SET a driver sends on its own.
+A single statement runs without BEGIN and COMMIT around it (PostgreSQL makes it atomic on its own).
+"""
+
+from typing import Any
+
+import pytest
+
+from tests.support.api import Api
+from tests.support.database import StatementLog
+
+
+def warm(api: Api, method: str, path: str, body: Any = None) -> None:
+    """Send a request once, so the drivers have prepared its statements before they are counted."""
+    api.client.request(method, api.url(path), json=body)
+
+
+@pytest.mark.parametrize("orders", [1, 10, 40])
+def test_a_page_of_orders_is_one_round_trip(logged_api: Api, server_log: StatementLog, orders: int) -> None:
+    body = logged_api.order_fixture(lines=[(1, "1.00")] * 5, tags=3)
+    created = [logged_api.create("/order", {**body, "name": f"SO{i}"}) for i in range(orders)]
+    after = {"after": created[0]["id"] - 1, "limit": 100} if created[0]["id"] > 1 else {"limit": 100}
+    warm(logged_api, "GET", "/order?limit=1")
+    with server_log:
+        page = logged_api.get("/order", params=after).json()
+    assert page == created
+    assert server_log.count == 1, server_log.received
+
+
+@pytest.mark.parametrize("lines", [0, 1, 30])
+def test_reading_an_order_is_one_round_trip(logged_api: Api, server_log: StatementLog, lines: int) -> None:
+    order = logged_api.create("/order", logged_api.order_fixture(lines=[(2, "0.50")] * lines, tags=2))
+    warm(logged_api, "GET", f"/order/{order['id']}")
+    with server_log:
+        assert logged_api.get(f"/order/{order['id']}").json() == order
+    assert server_log.count == 1, server_log.received
+
+
+@pytest.mark.parametrize("lines", [1, 30])
+def test_creating_an_order_is_one_round_trip(logged_api: Api, server_log: StatementLog, lines: int) -> None:
+    body = logged_api.order_fixture(lines=[(2, "0.50")] * lines, tags=2)
+    logged_api.create("/order", body)
+    with server_log:
+        created = logged_api.create("/order", body)
+    assert server_log.count == 1, server_log.received
+    assert logged_api.get(f"/order/{created['id']}").json() == created
+
+
+def test_creating_with_an_idempotency_key_is_one_transaction(logged_api: Api, server_log: StatementLog) -> None:
+    body = logged_api.order_fixture()
+    logged_api.post("/order", json=body, headers={"Idempotency-Key": "warm"})
+    with server_log:
+        assert logged_api.post("/order", json=body, headers={"Idempotency-Key": "counted"}).status_code == 201
+    # BEGIN; claim the key; create; store the answer with the key; COMMIT
+    assert server_log.count == 5, server_log.received
+    assert server_log.received[0].startswith("statement: BEGIN")
+    assert server_log.received[-1].startswith("statement: COMMIT")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/contact", {"name": "Ann", "email": "ann@example.com"}),
+        ("GET", "/contact/{contact}", None),
+        ("GET", "/contact", None),
+        ("PATCH", "/contact/{contact}", {"name": "Bob"}),
+        ("DELETE", "/contact/{contact}", None),
+        ("DELETE", "/order/{order}", None),
+    ],
+)
+def test_single_statement_operations_are_one_round_trip(
+    logged_api: Api, server_log: StatementLog, method: str, path: str, body: dict[str, str] | None
+) -> None:
+    order = logged_api.create("/order", logged_api.order_fixture())
+    spare = [logged_api.create("/contact", {"name": "Cy", "email": "cy@example.com"}) for _ in range(2)]
+    warm(logged_api, method, path.format(contact=spare[0]["id"], order=order["id"] + 10**6), body)
+    with server_log:
+        response = logged_api.client.request(
+            method, logged_api.url(path.format(contact=spare[1]["id"], order=order["id"])), json=body
+        )
+    assert response.status_code < 300, response.text
+    assert server_log.count == 1, server_log.received
