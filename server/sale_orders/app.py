@@ -79,9 +79,8 @@ def thread_pool_sizer(threads: int) -> Callable[[], None]:
 def freeze_startup_objects() -> None:
     """Move every object alive after startup out of the garbage collector's sight.
 
-    The app's modules, schemas, routes and compiled statements are ~160k objects that live as long as the
-    process. Left in the collected generations, each full collection walked them all: 100-130 ms pauses about
-    every 0.6 s under load, which set the p99 (measured with py-spy; see docs/benchmarks).
+    The app's modules, schemas, routes and compiled statements are objects that live as long as the process;
+    left in the collected generations, every full collection would walk them all, pausing every request.
     """
     gc.collect()
     gc.freeze()

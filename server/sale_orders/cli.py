@@ -55,7 +55,7 @@ def main() -> None:
     "--access-log/--no-access-log",
     default=True,
     show_default=True,
-    help="log a line per request (costs about 3% of a short request)",
+    help="log a line per request",
 )
 @click.option(
     "--http",

@@ -12,7 +12,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 
-# Two cores here; a thread per core is far too few for I/O-bound handlers, see README "Sizing".
+# A thread per core is far too few for handlers that mostly wait for PostgreSQL (README, "Sync or async").
 _DEFAULT_THREADS = min(32, (os.cpu_count() or 1) * 8)
 
 

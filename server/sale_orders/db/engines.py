@@ -45,9 +45,9 @@ _SYNC_SESSION_SCOPE_KEY = "_sync_db_session"
 async def close_sync_session(message: Message, scope: Scope) -> None:
     """Close the request's sync session once the response starts, on the event loop.
 
-    advanced-alchemy's own handler for sync sessions is a plain `def`, which Litestar runs in the thread pool
-    for every ASGI message of every request, async family included (measured: 3-9% of a request). Closing
-    needs no I/O here: services commit or roll back inside `session.begin()`, which returns the connection.
+    advanced-alchemy's own handler for sync sessions is a plain `def`, which Litestar would run in the thread
+    pool for every ASGI message of every request, async family included. Closing needs no I/O here: services
+    end their transaction inside `session.begin()`, which returns the connection to the pool.
     """
     session: Session | None = get_aa_scope_state(scope, _SYNC_SESSION_SCOPE_KEY)
     if session is not None and message["type"] in SESSION_TERMINUS_ASGI_EVENTS:
@@ -104,8 +104,8 @@ def _connect_args(settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
     """The psycopg2 and the asyncpg connect arguments."""
     if settings.pgbouncer:
         # Not the unique `prepared_statement_name_func` of SQLAlchemy's asyncpg docs: asyncpg closes a named
-        # statement late, on whatever server connection the client has by then, so about one statement per
-        # transaction stays behind on the server connections (measured; see tests/reliability/test_pgbouncer.py).
+        # statement late, on whatever server connection the client has by then, so named statements pile up
+        # on PgBouncer's server connections.
         return {"connection_factory": Psycopg2Connection}, {"statement_cache_size": 0}
     timeout = str(settings.statement_timeout_ms)
     psycopg2_args = {"connection_factory": Psycopg2Connection, "options": f"-c statement_timeout={timeout}"}
@@ -113,7 +113,7 @@ def _connect_args(settings: Settings) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 # advanced-alchemy's session listeners serve features this app does not use (file objects, timestamps, its
-# cache); left on, they ran on every commit, and the cache one built an engine proxy each time (profiled).
+# cache); left on, they would run on every commit.
 _NO_LISTENERS: dict[str, Any] = {"enable_file_object_listener": False, "enable_touch_updated_timestamp_listener": False}
 _NO_CACHE_LISTENER: dict[str, Any] = {"enable_cache_listener": False}
 

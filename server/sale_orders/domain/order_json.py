@@ -1,10 +1,9 @@
 """Orders read from the database, encoded straight to JSON: the hot read path.
 
-A page of 50 orders is about 300 nested objects. Built as pydantic models (even unvalidated, with
-`model_construct`) and then serialised, they took 1.2 ms a page, a third of the request; as plain dicts
-encoded by msgspec, 0.16 ms. The JSON is exactly `schemas.Order`'s: tests/api/test_order_json.py checks it
-against pydantic's serialisation of the same rows, and Schemathesis validates every response against the
-contract.
+A page of 50 orders is about 300 nested objects: built as plain dicts and encoded by msgspec, not as
+response models for Litestar to serialise, which cost several times more. The JSON is exactly
+`schemas.Order`'s: tests/test_order_json.py checks it against pydantic's serialisation of the same rows, and
+Schemathesis validates every response against the contract.
 """
 
 from collections import defaultdict
