@@ -1,14 +1,22 @@
 """The Alembic migrations build exactly the schema the models describe, and can be undone."""
 
+import multiprocessing
+import subprocess
+import sys
+from multiprocessing.synchronize import Barrier as BarrierType
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from sale_orders.db.migrate import alembic_config, upgrade
 from sale_orders.db.tables import metadata
 from sale_orders.settings import with_driver
+from tests.support.database import query
+from tests.support.servers import clean_env
 
 
 def test_migrated_schema_matches_the_models(database_url: URL) -> None:
@@ -30,3 +38,34 @@ def test_downgrade_to_base_and_upgrade_again(tmp_database: URL) -> None:
     upgrade(tmp_database)
     assert set(inspect(upgrade_engine).get_table_names()) == tables
     upgrade_engine.dispose()
+
+
+def _upgrade_after(barrier: BarrierType, url: str) -> None:
+    barrier.wait(timeout=60)
+    upgrade(make_url(url))
+
+
+def test_upgrades_started_at_the_same_moment_apply_the_schema_once(tmp_database: URL) -> None:
+    """Processes released together race on a fresh database; the migration lock serialises them."""
+    spawn = multiprocessing.get_context("spawn")
+    barrier = spawn.Barrier(4)
+    url = tmp_database.render_as_string(hide_password=False)
+    processes = [spawn.Process(target=_upgrade_after, args=(barrier, url)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+    assert [process.exitcode for process in processes] == [0, 0, 0, 0]
+    head = ScriptDirectory.from_config(alembic_config(tmp_database)).get_current_head()
+    assert query(tmp_database, "SELECT version_num FROM alembic_version") == [(head,)]
+
+
+def test_concurrent_db_upgrade_commands_on_a_fresh_database_all_succeed(tmp_database: URL) -> None:
+    """Several hosts starting at once: each `db upgrade` waits for the migration lock, none fails."""
+    env = clean_env(DATABASE_URL=tmp_database.render_as_string(hide_password=False))
+    command = [sys.executable, "-m", "sale_orders.cli", "db", "upgrade"]
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(3)]
+    outputs = [process.communicate(timeout=120)[0].decode() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0, 0], "\n".join(outputs)
+    head = ScriptDirectory.from_config(alembic_config(tmp_database)).get_current_head()
+    assert query(tmp_database, "SELECT version_num FROM alembic_version") == [(head,)]

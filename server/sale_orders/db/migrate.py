@@ -9,6 +9,8 @@ from sqlalchemy.engine import URL
 from sale_orders.settings import with_driver
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK_KEY = 0x5A1E_0DE5
+"""The PostgreSQL advisory lock that migrations hold (`pg_advisory_xact_lock`); any constant bigint."""
 
 
 def alembic_config(url: URL) -> Config:
