@@ -126,6 +126,23 @@ def db_revision(message: str) -> None:
         new_revision(url, message)
 
 
+@main.group()
+def idempotency() -> None:
+    """Idempotency-Keys: each is remembered for IDEMPOTENCY_WINDOW_HOURS (24 by default)."""
+
+
+@idempotency.command("purge")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(min=1), help="keys per transaction")
+def idempotency_purge(batch_size: int) -> None:
+    """Delete expired Idempotency-Keys in small transactions (no table lock); run it from cron, e.g. hourly."""
+    from sale_orders.db.purge import purge_expired_idempotency_keys  # noqa: PLC0415
+
+    settings = Settings()
+    with database(settings) as url:
+        purged = purge_expired_idempotency_keys(url, settings.idempotency_window, batch_size)
+    click.echo(f"purged {purged} Idempotency-Keys older than {settings.idempotency_window_hours:g} h")
+
+
 @main.command("demo-data")
 @click.option("--orders", default=10_000, show_default=True, help="orders to add (1-5 lines and 0-3 tags each)")
 @click.option("--seed", default=1, show_default=True, help="random seed: the same seed gives the same data")

@@ -5,8 +5,10 @@
 """
 
 import os
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,6 +53,27 @@ class Settings(BaseSettings):
         " across transactions, and no startup parameter is sent (STATEMENT_TIMEOUT_MS is then not applied:"
         " set statement_timeout on the database role)",
     )
+
+    idempotency_window_hours: float = Field(
+        default=24,
+        gt=0,
+        le=24 * 365,
+        description="how long an Idempotency-Key is remembered; a retry after that is a new request, and"
+        " `sale-orders idempotency purge` deletes the expired keys",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="`text`: uvicorn's lines; `json`: one JSON object per line, with the request id and family",
+    )
+    prometheus_multiproc_dir: Path | None = Field(
+        default=None,
+        description="where `serve --workers N` processes share their metrics (emptied at start); unset: a"
+        " temporary folder, removed at exit",
+    )
+
+    @property
+    def idempotency_window(self) -> timedelta:
+        return timedelta(hours=self.idempotency_window_hours)
 
     @property
     def allowed_origins(self) -> list[str]:

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from sale_orders.db.queries import IDEMPOTENCY_WINDOW_OPTION
 from sale_orders.settings import Settings, with_driver
 
 _SYNC_SESSION_SCOPE_KEY = "_sync_db_session"
@@ -135,11 +136,14 @@ def _session_info(*, autocommit_single_statements: bool) -> dict[str, Any]:
 def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
     """Configure both families' engines and sessions for the server at `url`."""
     sync_args, async_args = _connect_args(settings)
+    # Read by the Idempotency-Key claim, from whichever connection it runs on.
+    options = {IDEMPOTENCY_WINDOW_OPTION: settings.idempotency_window}
     sync = SQLAlchemySyncConfig(
         connection_string=with_driver(url, "psycopg2").render_as_string(hide_password=False),
         engine_config=EngineConfig(
             pool_size=settings.sync_pool_size,
             connect_args=sync_args,
+            execution_options=options,
             pool_timeout=settings.pool_timeout,
             pool_pre_ping=settings.pool_pre_ping,
             max_overflow=0,
@@ -164,6 +168,7 @@ def database_configs(url: URL, settings: Settings) -> DatabaseConfigs:
         engine_config=EngineConfig(
             pool_size=settings.async_pool_size,
             connect_args=async_args,
+            execution_options=options,
             pool_timeout=settings.pool_timeout,
             pool_pre_ping=settings.pool_pre_ping,
             max_overflow=0,

@@ -6,6 +6,7 @@ statements that load ORM objects (an order to change, tags to link) are SQLModel
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Final
 from typing import cast as typed
 
@@ -28,6 +29,7 @@ from sqlalchemy import (
     null,
     select,
     true,
+    tuple_,
     union_all,
     update,
 )
@@ -256,14 +258,38 @@ def order_for_update(order_id: int) -> SelectOfScalar[OrderTable]:
     )
 
 
-def claim_idempotency_key(scope: str, key: str, fingerprint: str) -> ReturningInsert[str]:
-    """Claim a key; returns no row if it was claimed before (waiting for a concurrent claim to commit)."""
-    return (
-        pg_insert(IDEMPOTENCY_KEY)
-        .values(scope=scope, key=key, fingerprint=fingerprint)
-        .on_conflict_do_nothing()
-        .returning(IDEMPOTENCY_KEY.c.key)
+IDEMPOTENCY_WINDOW_OPTION: Final = "sale_orders_idempotency_window"
+"""The execution option, set on both engines, that holds how long an Idempotency-Key is remembered."""
+
+
+def claim_idempotency_key(scope: str, key: str, fingerprint: str, window: timedelta) -> ReturningInsert[str]:
+    """Claim a key; returns no row if it was claimed within `window` (waiting for a concurrent claim to commit).
+
+    A key claimed longer ago has expired: it is claimed anew, in place, as if it had never been used.
+    """
+    table = IDEMPOTENCY_KEY
+    claim = pg_insert(table).values(scope=scope, key=key, fingerprint=fingerprint)
+    return claim.on_conflict_do_update(
+        index_elements=[table.c.scope, table.c.key],
+        set_={"fingerprint": claim.excluded.fingerprint, "response": null(), "created_at": func.now()},
+        where=table.c.created_at < func.now() - window,
+    ).returning(table.c.key)
+
+
+def purge_expired_idempotency_keys(window: timedelta, batch_size: int) -> ReturningDelete[str]:
+    """Delete at most `batch_size` keys older than `window`, oldest first, by the index on `created_at`.
+
+    Row locks only, and SKIP LOCKED: a key being claimed again right now is left for the next batch.
+    """
+    table = IDEMPOTENCY_KEY
+    expired = (
+        select(table.c.scope, table.c.key)
+        .where(table.c.created_at < func.now() - window)
+        .order_by(table.c.created_at)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)
     )
+    return delete(table).where(tuple_(table.c.scope, table.c.key).in_(expired)).returning(table.c.key)
 
 
 def claimed_idempotency_key(scope: str, key: str) -> Select[str, Any]:

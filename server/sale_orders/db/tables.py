@@ -91,6 +91,8 @@ class IdempotencyKeyTable(SQLModel, table=True):
     """The Idempotency-Key of a create request, with a fingerprint of the request and the response to replay.
 
     Claimed in the transaction that creates, so a key and its object are stored together or not at all.
+    A key expires `IDEMPOTENCY_WINDOW_HOURS` after its claim; `created_at` is indexed so that expired keys
+    are found, and purged, in small batches.
     """
 
     __tablename__ = "idempotency_key"
@@ -99,5 +101,9 @@ class IdempotencyKeyTable(SQLModel, table=True):
     fingerprint: str = Field(sa_type=String(64))
     response: dict[str, Any] | None = Field(default=None, sa_type=JSONB)
     created_at: datetime | None = Field(
-        default=None, sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()}, nullable=False
+        default=None,
+        sa_type=DateTime(timezone=True),
+        sa_column_kwargs={"server_default": func.now()},
+        nullable=False,
+        index=True,
     )

@@ -6,7 +6,9 @@ A create without a key is one statement, atomic on its own, so it runs without a
 A create with a key runs in a transaction that first claims the key by inserting it (a concurrent claim of
 the same key waits for the first to commit), then creates, then stores the response with the key: a retry
 with the same key and body is answered the same way and creates nothing, the same key with another body
-is refused, and a create that fails rolls its claim back.
+is refused, and a create that fails rolls its claim back. A key expires after the window set on the engine
+(`queries.IDEMPOTENCY_WINDOW_OPTION`, from the `IDEMPOTENCY_WINDOW_HOURS` setting): a retry after that is
+a new request.
 """
 
 from collections.abc import Callable
@@ -45,7 +47,8 @@ def create_once(
             return insert(connection)
     with sessions.transaction(session) as connection:
         request_fingerprint = fingerprint(request)
-        claim = queries.claim_idempotency_key(scope, key, request_fingerprint)
+        window = connection.engine.get_execution_options()[queries.IDEMPOTENCY_WINDOW_OPTION]
+        claim = queries.claim_idempotency_key(scope, key, request_fingerprint, window)
         if (connection.execute(claim)).first() is None:
             claimed = queries.claimed_idempotency_key(scope, key)
             stored_fingerprint, response = (connection.execute(claimed)).one()

@@ -1,0 +1,106 @@
+"""Idempotency-Keys expire after IDEMPOTENCY_WINDOW_HOURS (24 by default), and expired ones are purged."""
+
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import URL
+
+from sale_orders.db import queries
+from sale_orders.db.purge import purge_expired_idempotency_keys
+from sale_orders.settings import Settings, with_driver
+from tests.support.api import Api
+from tests.support.database import query
+from tests.support.servers import clean_env
+
+WINDOW = Settings().idempotency_window
+
+
+def age_keys(database_url: URL, age: timedelta, *keys: str) -> None:
+    """Pretend these keys were claimed `age` ago."""
+    moved = query(
+        database_url,
+        "UPDATE idempotency_key SET created_at = now() - %s WHERE key = ANY(%s) RETURNING key",
+        (age, list(keys)),
+    )
+    assert sorted(key for (key,) in moved) == sorted(keys)
+
+
+def stored_keys(database_url: URL) -> list[str]:
+    return [key for (key,) in query(database_url, "SELECT key FROM idempotency_key ORDER BY key")]
+
+
+def test_the_window_is_24_hours_by_default() -> None:
+    assert Settings(_env_file=None).idempotency_window == timedelta(hours=24)  # type: ignore[call-arg]
+
+
+def test_a_key_is_remembered_until_its_window_ends(api: Api, database_url: URL) -> None:
+    first = api.post("/tag", json={"name": "a"}, headers={"Idempotency-Key": "k"})
+    age_keys(database_url, WINDOW - timedelta(minutes=5), "k")
+    again = api.post("/tag", json={"name": "a"}, headers={"Idempotency-Key": "k"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert len(api.get("/tag").json()) == 1
+
+
+def test_a_retry_after_the_window_is_a_new_request(api: Api, database_url: URL) -> None:
+    first = api.post("/tag", json={"name": "a"}, headers={"Idempotency-Key": "k"})
+    age_keys(database_url, WINDOW + timedelta(minutes=5), "k")
+    # Another body is no longer a reuse (422): the key is claimed anew, for this request.
+    renewed = api.post("/tag", json={"name": "b"}, headers={"Idempotency-Key": "k"})
+    assert first.status_code == renewed.status_code == 201
+    assert renewed.json()["id"] != first.json()["id"]
+    # From then on the key stands for the new request, in both families.
+    replayed = api.other.post("/tag", json={"name": "b"}, headers={"Idempotency-Key": "k"})
+    assert replayed.status_code == 201
+    assert replayed.json() == renewed.json()
+    assert [tag["name"] for tag in api.get("/tag").json()] == ["a", "b"]
+    assert query(
+        database_url, "SELECT count(*), bool_and(created_at > now() - interval '1 minute') FROM idempotency_key"
+    ) == [(1, True)]
+
+
+def test_purge_deletes_expired_keys_only_in_batches(api: Api, database_url: URL) -> None:
+    for key in ("old-1", "old-2", "old-3", "new"):
+        assert api.post("/tag", json={"name": key}, headers={"Idempotency-Key": key}).status_code == 201
+    age_keys(database_url, WINDOW + timedelta(seconds=1), "old-1", "old-2", "old-3")
+    assert purge_expired_idempotency_keys(database_url, WINDOW, batch_size=2) == 3
+    assert stored_keys(database_url) == ["new"]
+    assert purge_expired_idempotency_keys(database_url, WINDOW, batch_size=2) == 0
+
+
+def test_a_purge_in_progress_blocks_no_create(api: Api, database_url: URL) -> None:
+    """The purge locks the rows it deletes, not the table: creates with new keys go on meanwhile."""
+    for key in ("old", "fresh"):
+        assert api.post("/tag", json={"name": key}, headers={"Idempotency-Key": key}).status_code == 201
+    age_keys(database_url, WINDOW + timedelta(seconds=1), "old")
+    engine = create_engine(with_driver(database_url, "psycopg2"))
+    try:
+        with engine.connect() as purge, purge.begin():
+            deleted = purge.execute(queries.purge_expired_idempotency_keys(WINDOW, 100)).all()
+            assert [key for (key,) in deleted] == ["old"]
+            # While the purge's transaction is open: a new key, and a retry of a kept one.
+            created = api.post("/tag", json={"name": "during"}, headers={"Idempotency-Key": "during"})
+            retried = api.post("/tag", json={"name": "fresh"}, headers={"Idempotency-Key": "fresh"})
+            assert (created.status_code, retried.status_code) == (201, 201)
+    finally:
+        engine.dispose()
+    assert stored_keys(database_url) == ["during", "fresh"]
+
+
+@pytest.mark.parametrize("family", ["sync"])  # a CLI verb: no family to vary
+def test_the_purge_command_reports_what_it_deleted(api: Api, database_url: URL) -> None:
+    assert api.post("/tag", json={"name": "t"}, headers={"Idempotency-Key": "old"}).status_code == 201
+    age_keys(database_url, timedelta(hours=3), "old")
+    env = clean_env(DATABASE_URL=database_url.render_as_string(hide_password=False), IDEMPOTENCY_WINDOW_HOURS="2")
+    result = subprocess.run(
+        [sys.executable, "-m", "sale_orders.cli", "idempotency", "purge", "--batch-size", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "purged 1 Idempotency-Keys older than 2 h" in result.stdout
+    assert stored_keys(database_url) == []
