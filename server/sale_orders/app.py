@@ -17,8 +17,10 @@ from litestar.types import Method
 from sqlalchemy.engine import URL
 
 from sale_orders.api.docs import docs
+from sale_orders.api.edge import HeadAsGet, RequestContext
 from sale_orders.api.headers import add_security_headers, list_every_method_in_allow
 from sale_orders.api.health import health
+from sale_orders.api.metrics import SYNC_EXECUTOR_STATE_KEY, MetricsPlugin
 from sale_orders.api.openapi import ForbidExtraSchemaPlugin
 from sale_orders.api.problems import EXCEPTION_HANDLERS
 from sale_orders.db.engines import database_configs
@@ -62,16 +64,17 @@ def openapi_config() -> OpenAPIConfig:
     )
 
 
-def thread_pool_sizer(threads: int) -> Callable[[], None]:
-    """A startup hook giving the event loop a default executor of `threads` threads.
+def thread_pool_sizer(threads: int) -> Callable[[Litestar], None]:
+    """A startup hook giving the event loop a default executor of `threads` threads (also in the app's state).
 
     Litestar runs `sync_to_thread` handlers in the loop's default executor, which Python sizes at
     min(32, cores + 4): 6 threads on two cores, so a seventh concurrent sync request would wait.
     """
 
-    def size_thread_pool() -> None:
+    def size_thread_pool(app: Litestar) -> None:
         executor = ThreadPoolExecutor(threads, thread_name_prefix="sync-handler")
         asyncio.get_running_loop().set_default_executor(executor)
+        app.state[SYNC_EXECUTOR_STATE_KEY] = executor
 
     return size_thread_pool
 
@@ -106,13 +109,18 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             (ASYNC, async_controllers, databases.async_),
         )
     ]
-    return Litestar(
+    app = Litestar(
         route_handlers=[*families, health, docs],
         plugins=[
             # Strict: `"1"` or `true` is not an id; the field types convert what JSON cannot say (money).
             PydanticInitPlugin(validate_strict=True),
             ForbidExtraSchemaPlugin(),
             databases.plugin,
+            MetricsPlugin(
+                families=[SYNC.name, ASYNC.name],
+                engines={SYNC.name: databases.sync, ASYNC.name: databases.async_},
+                thread_pool_family=SYNC.name,
+            ),
         ],
         on_startup=[thread_pool_sizer(settings.sync_threads), freeze_startup_objects],
         before_send=[list_every_method_in_allow, add_security_headers],
@@ -121,4 +129,8 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi_config(),
         cors_config=CORSConfig(allow_origins=settings.allowed_origins) if settings.allowed_origins else None,
+        # Logging is configured by `serve` (sale_orders.logs), once for uvicorn and the app alike.
+        logging_config=None,
     )
+    app.asgi_handler = RequestContext(HeadAsGet(app.asgi_handler), families=[SYNC.name, ASYNC.name])
+    return app

@@ -1,5 +1,7 @@
 """The `sale-orders` command: serve the API, migrate the database, fill it with demo data, export contracts."""
 
+import logging
+import logging.config
 import os
 import signal
 import subprocess
@@ -12,7 +14,10 @@ from types import FrameType
 import click
 from sqlalchemy.engine import URL
 
+from sale_orders.logs import logging_config
 from sale_orders.settings import Settings
+
+log = logging.getLogger("sale_orders.cli")
 
 
 def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
@@ -29,12 +34,12 @@ def database(settings: Settings) -> Iterator[URL]:
 
     # SIGTERM would otherwise end the process without stopping the embedded server.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    click.echo(f"starting embedded PostgreSQL in {settings.data_dir.resolve()} ...", err=True)
+    log.info("starting embedded PostgreSQL in %s ...", settings.data_dir.resolve())
     with embedded_postgres(settings.data_dir) as url:
         try:
             yield url
         finally:
-            click.echo("stopping embedded PostgreSQL ...", err=True)
+            log.info("stopping embedded PostgreSQL ...")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -44,6 +49,7 @@ def main() -> None:
     Configure with DATABASE_URL (or the DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD variables) in the
     environment or a .env file; without them an embedded PostgreSQL 18 keeps its data in DATA_DIR (.data).
     """
+    logging.config.dictConfig(logging_config(Settings().log_format))
 
 
 @main.command()
@@ -71,20 +77,28 @@ def main() -> None:
     show_default=True,
     help="event loop: uvloop (libuv, fast) or Python's own asyncio loop (for debugging)",
 )
+@click.option(
+    "--migrate/--no-migrate",
+    default=True,
+    show_default=True,
+    help="apply migrations first; --no-migrate where a release step runs `db upgrade` instead",
+)
 def serve(  # noqa: PLR0913, PLR0917 - one parameter per option
-    host: str, port: int, workers: int, reload: bool, access_log: bool, http: str, loop: str
+    host: str, port: int, workers: int, reload: bool, access_log: bool, http: str, loop: str, migrate: bool
 ) -> None:
     """Apply migrations and serve the API (with an embedded PostgreSQL unless one is configured)."""
     import uvicorn  # noqa: PLC0415
 
     from sale_orders.db.migrate import upgrade  # noqa: PLC0415
+    from sale_orders.tools.metrics_dir import shared_metrics_directory  # noqa: PLC0415
 
     settings = Settings()
-    with database(settings) as url:
-        upgrade(url)
+    with database(settings) as url, shared_metrics_directory(settings.prometheus_multiproc_dir, workers):
+        if migrate:
+            upgrade(url)
         # Workers build their app from the environment: hand them the URL of the server just chosen.
         os.environ["DATABASE_URL"] = url.render_as_string(hide_password=False)
-        click.echo(f"API on http://{host}:{port}/sync and /async, docs on http://{host}:{port}/docs", err=True)
+        log.info("API on http://%s:%s/sync and /async, docs on /docs, metrics on /metrics", host, port)
         uvicorn.run(
             "sale_orders.app:create_app",
             factory=True,
@@ -92,10 +106,13 @@ def serve(  # noqa: PLR0913, PLR0917 - one parameter per option
             port=port,
             workers=workers,
             reload=reload,
-            log_level="info",
+            log_config=logging_config(settings.log_format),
             access_log=access_log,
             http=http,
             loop=loop,
+            # uvicorn kills a worker that does not answer its ping within this; a new worker first imports
+            # the app (seconds on a busy host), and uvicorn's 5 s made busy hosts restart workers in a loop.
+            timeout_worker_healthcheck=30,
         )
 
 

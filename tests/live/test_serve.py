@@ -21,6 +21,9 @@ def test_serve_with_embedded_postgres_answers_and_stops_cleanly(tmp_path: Path) 
     log = server.log.read_text()
     assert code in STOPPED_BY_SIGTERM, log
     assert "stopping embedded PostgreSQL" in log
+    # Nothing of the embedded PostgreSQL library's own chatter (its INFO lines and empty stdout:/stderr:).
+    assert "embedded_postgres" not in log, log
+    assert "stdout:" not in log, log
     assert not (data_dir / "postgres18" / "postmaster.pid").exists(), "the embedded server was not stopped"
 
     # The data persists: a second start serves the tag created by the first.
