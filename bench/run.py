@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
@@ -49,6 +49,7 @@ from wrk import WrkMissingError, require_wrk, wrk_version
 from sale_orders.db.demo import DemoSize, load_demo_data
 from sale_orders.db.migrate import upgrade
 from sale_orders.settings import Settings
+from sale_orders.tools.scrape import MetricsCapture
 
 SLUGS = {endpoint.slug: endpoint for endpoint in ENDPOINTS}
 QUICK = {"orders": 500, "concurrency": [1, 8], "duration": 2, "warmup": 1}
@@ -119,6 +120,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     run.add_argument("--output", type=Path, help="directory for the results (default bench/results/<timestamp>)")
     run.add_argument("--fail-on-errors", action="store_true", help="exit 1 if any run had errors (implied by --quick)")
+    run.add_argument(
+        "--metrics", action="store_true", help="scrape the API's /metrics around the matrix: 5xx and pool waits"
+    )
     extra = parser.add_argument_group("extra measurements (instead of the matrix, unless --matrix)")
     extra.add_argument("--matrix", action="store_true", help="run the matrix as well as the extras")
     extra.add_argument(
@@ -225,7 +229,10 @@ def run(args: argparse.Namespace, output: Path, document: dict[str, Any]) -> lis
                 bench = make_bench(api, ceiling)
                 if args.run_matrix:
                     endpoints = [SLUGS[slug] for slug in args.endpoints]
-                    document["runs"] = run_matrix(bench, endpoints, args.families, args.concurrency)
+                    with MetricsCapture(api.base_url) if args.metrics else nullcontext() as capture:
+                        document["runs"] = run_matrix(bench, endpoints, args.families, args.concurrency)
+                    if capture is not None:
+                        document["metrics"] = capture.summary()
                     sections.append(matrix_markdown(document))
                     document["plots"] = [p.name for p in plot_endpoints(document["runs"], output)]
                 if args.profile:
