@@ -4,7 +4,8 @@ import subprocess
 import sys
 from datetime import timedelta
 
-import pytest
+from litestar import Litestar
+from litestar.testing import TestClient
 from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
 
@@ -90,9 +91,8 @@ def test_a_purge_in_progress_blocks_no_create(api: Api, database_url: URL) -> No
     assert stored_keys(database_url) == ["during", "fresh"]
 
 
-@pytest.mark.parametrize("family", ["sync"])  # a CLI verb: no family to vary
-def test_the_purge_command_reports_what_it_deleted(api: Api, database_url: URL) -> None:
-    assert api.post("/tag", json={"name": "t"}, headers={"Idempotency-Key": "old"}).status_code == 201
+def test_the_purge_command_reports_what_it_deleted(client: TestClient[Litestar], database_url: URL) -> None:
+    assert client.post("/sync/tag", json={"name": "t"}, headers={"Idempotency-Key": "old"}).status_code == 201
     age_keys(database_url, timedelta(hours=3), "old")
     env = clean_env(DATABASE_URL=database_url.render_as_string(hide_password=False), IDEMPOTENCY_WINDOW_HOURS="2")
     result = subprocess.run(
