@@ -1,0 +1,140 @@
+"""BENCHMARK ONLY, NOT PART OF THE API: the ladder from bare Litestar to the thinnest path through the stack.
+
+Every rung (`ladder.rungs`) of each family answers `POST /contact`, `GET /order` (a page) and `POST /order`
+under `/ladder/<family>/<rung>/`, with the same SQL (`ladder.statements`) and the product's JSON, so the
+difference between two rungs is the one layer the upper one adds. The last rung, `schema`, is the thinnest
+path: what the product must do at least with its own stack; the product itself is measured next to it.
+
+The app adds no middleware and no plugin beyond the product's strict pydantic validation, so a lower rung
+does not pay for a layer above it; it starts like the product (thread pool size, frozen startup objects).
+Served by uvicorn as the API is: `uvicorn ladder.app:create_app --factory --app-dir bench`.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg  # type: ignore[import-untyped]
+from litestar import Litestar, MediaType, Request, Response, Router, get, post
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import JSONBody
+from litestar.plugins.pydantic import PydanticInitPlugin
+from sqlalchemy.engine import URL
+
+from ladder.bodies import MSGSPEC, PRODUCT_SCHEMAS, PYDANTIC, Bodies
+from ladder.data_async import AsyncConnectionRung, AsyncSessionRung, RawAsyncpg
+from ladder.data_sync import ConnectionRung, RawPsycopg2, SessionRung
+from ladder.orders import NewOrder
+from ladder.rungs import BY_NAME
+from sale_orders.app import freeze_startup_objects, thread_pool_sizer
+from sale_orders.db.engines import database_configs
+from sale_orders.db.scratch import dsn
+from sale_orders.domain.errors import MissingReferenceError
+from sale_orders.domain.limits import DEFAULT_PAGE_SIZE
+from sale_orders.family.params import After, Limit
+from sale_orders.settings import Settings
+
+
+def async_handlers(database: Any, bodies: Bodies) -> list[HTTPRouteHandler]:
+    """The three endpoints as `async def` handlers on the event loop."""
+    contact_body, order_body, contact_out = bodies.contact, bodies.order, bodies.contact_out
+
+    @post("/contact")
+    async def create_contact(data: JSONBody[contact_body]) -> contact_out:  # type: ignore[valid-type]
+        return bodies.answer_contact(await database.create_contact(data.name, data.email))
+
+    @get("/order", media_type=MediaType.JSON)
+    async def list_orders(after: After = None, limit: Limit = DEFAULT_PAGE_SIZE) -> bytes:
+        return await database.page(after, limit)
+
+    @post("/order", media_type=MediaType.JSON)
+    async def create_order(data: JSONBody[order_body]) -> bytes:  # type: ignore[valid-type]
+        return await database.create_order(NewOrder.of(data))
+
+    return [create_contact, list_orders, create_order]
+
+
+def sync_handlers(database: Any, bodies: Bodies) -> list[HTTPRouteHandler]:
+    """The three endpoints as `def` handlers in the thread pool."""
+    contact_body, order_body, contact_out = bodies.contact, bodies.order, bodies.contact_out
+
+    @post("/contact", sync_to_thread=True)
+    def create_contact(data: JSONBody[contact_body]) -> contact_out:  # type: ignore[valid-type]
+        return bodies.answer_contact(database.create_contact(data.name, data.email))
+
+    @get("/order", media_type=MediaType.JSON, sync_to_thread=True)
+    def list_orders(after: After = None, limit: Limit = DEFAULT_PAGE_SIZE) -> bytes:
+        return database.page(after, limit)
+
+    @post("/order", media_type=MediaType.JSON, sync_to_thread=True)
+    def create_order(data: JSONBody[order_body]) -> bytes:  # type: ignore[valid-type]
+        return database.create_order(NewOrder.of(data))
+
+    return [create_contact, list_orders, create_order]
+
+
+@get("/health")
+async def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def missing_reference(_: Request[Any, Any, Any], exc: MissingReferenceError) -> Response[dict[str, str]]:
+    return Response({"detail": str(exc)}, status_code=422)
+
+
+def create_app(database_url: URL | None = None, settings: Settings | None = None) -> Litestar:
+    """The ladder over the PostgreSQL server at `database_url` (default: DATABASE_URL), pools sized as the product's."""
+    settings = settings or Settings()
+    url = database_url or settings.configured_url
+    if url is None:
+        msg = "no database configured: set DATABASE_URL"
+        raise RuntimeError(msg)
+    databases = database_configs(url, settings)  # the product's engines and session makers
+    async_engine, sync_engine = databases.async_.get_engine(), databases.sync.get_engine()
+    raw_asyncpg, raw_psycopg2 = RawAsyncpg(), RawPsycopg2()
+    async_session = AsyncSessionRung(databases.async_.create_session_maker())
+    sync_session = SessionRung(databases.sync.create_session_maker())
+    rungs = {
+        "async": {
+            "litestar": (raw_asyncpg, MSGSPEC),
+            "sqlalchemy": (AsyncConnectionRung(async_engine), MSGSPEC),
+            "session": (async_session, MSGSPEC),
+            "pydantic": (async_session, PYDANTIC),
+            "schema": (async_session, PRODUCT_SCHEMAS),
+        },
+        "sync": {
+            "litestar": (raw_psycopg2, MSGSPEC),
+            "sqlalchemy": (ConnectionRung(sync_engine), MSGSPEC),
+            "session": (sync_session, MSGSPEC),
+            "pydantic": (sync_session, PYDANTIC),
+            "schema": (sync_session, PRODUCT_SCHEMAS),
+        },
+    }
+    handlers = {"async": async_handlers, "sync": sync_handlers}
+    routers = [
+        Router(path=BY_NAME[name].prefix(family), route_handlers=handlers[family](database, bodies))
+        for family, family_rungs in rungs.items()
+        for name, (database, bodies) in family_rungs.items()
+    ]
+
+    @asynccontextmanager
+    async def pools(_: Litestar) -> AsyncIterator[None]:
+        # Lazy, as SQLAlchemy's pools: connections open as the load needs them, and stay open.
+        raw_asyncpg.pool = await asyncpg.create_pool(dsn(url), min_size=0, max_size=settings.async_pool_size)
+        raw_psycopg2.open(dsn(url), settings.sync_pool_size)
+        try:
+            yield
+        finally:
+            await raw_asyncpg.pool.close()
+            raw_psycopg2.close()
+            await async_engine.dispose()
+            sync_engine.dispose()
+
+    return Litestar(
+        route_handlers=[*routers, health],
+        plugins=[PydanticInitPlugin(validate_strict=True)],
+        lifespan=[pools],
+        on_startup=[thread_pool_sizer(settings.sync_threads), freeze_startup_objects],
+        exception_handlers={MissingReferenceError: missing_reference},
+        openapi_config=None,
+    )
