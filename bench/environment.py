@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg2
 from sqlalchemy.engine import URL, make_url
 
+from sale_orders.cli import serve
 from sale_orders.db import scratch as db_scratch
 from sale_orders.db.scratch import dsn
 from sale_orders.tools import servers
@@ -67,27 +68,57 @@ def api_server(url: URL, workers: int, logs: Path) -> Iterator[ServerProcess]:
         server.stop()
 
 
+def serve_defaults() -> list[str]:
+    """`serve`'s default `--loop` and `--http`, as uvicorn options (none for a `serve` without them)."""
+    defaults = {param.name: param.default for param in serve.params}
+    return [f"--{name}={defaults[name]}" for name in ("loop", "http") if defaults.get(name)]
+
+
 @contextmanager
-def ceiling_server(url: URL, workers: int, pool_size: int, logs: Path) -> Iterator[ServerProcess]:
-    """bench/ceiling.py under uvicorn on a free port, with as many workers as the API."""
+def uvicorn_server(
+    app: str, name: str, url: URL, workers: int, logs: Path, *options: str, **extra_env: str
+) -> Iterator[ServerProcess]:
+    """A benchmark-only app in bench/ under uvicorn on a free port, with as many workers as the API.
+
+    With the event loop and HTTP parser `sale-orders serve` uses by default, so the API, the ceiling and the
+    ladder run under the same server settings.
+    """
     port = free_port()
     command = [
         sys.executable,
         "-m",
         "uvicorn",
-        "ceiling:app",
+        app,
+        *serve_defaults(),
+        *options,
         f"--app-dir={BENCH_DIR}",
         "--host=127.0.0.1",
         f"--port={port}",
         f"--workers={workers}",
-        "--log-level=warning",
+        "--no-access-log",
     ]
-    env = server_env(url, CEILING_DATABASE_URL=dsn(url), CEILING_POOL_SIZE=str(pool_size))
-    server = servers.start(command, port=port, log=logs / f"ceiling-{port}.log", env=env, cwd=REPO, name="ceiling")
+    server = servers.start(
+        command, port=port, log=logs / f"{name}-{port}.log", env=server_env(url, **extra_env), cwd=REPO, name=name
+    )
     try:
         yield server
     finally:
         server.stop()
+
+
+@contextmanager
+def ceiling_server(url: URL, workers: int, pool_size: int, logs: Path) -> Iterator[ServerProcess]:
+    """bench/ceiling.py: the same SQL on raw asyncpg, no framework."""
+    env = {"CEILING_DATABASE_URL": dsn(url), "CEILING_POOL_SIZE": str(pool_size)}
+    with uvicorn_server("ceiling:app", "ceiling", url, workers, logs, "--log-level=warning", **env) as server:
+        yield server
+
+
+@contextmanager
+def ladder_server(url: URL, workers: int, logs: Path) -> Iterator[ServerProcess]:
+    """bench/ladder: every rung from bare Litestar to the thinnest path, configured as the API (DATABASE_URL...)."""
+    with uvicorn_server("ladder.app:create_app", "ladder", url, workers, logs, "--factory") as server:
+        yield server
 
 
 def _busy_ticks() -> int:

@@ -18,17 +18,21 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from endpoints import ENDPOINTS, FAMILIES, DemoIds
+from endpoints import DemoIds
 from environment import (
     BENCH_DIR,
     CpuMeter,
     ServerProcess,
     api_server,
     ceiling_server,
+    ladder_server,
     postmaster_pid,
     query_one,
     scratch_database,
 )
+from ladder_runs import Servers as LadderServers
+from ladder_runs import run_ladder
+from options import SLUGS, parse_args
 from profiling import run_profile
 from report import (
     describe_machine,
@@ -42,6 +46,7 @@ from report import (
     write_json,
     write_markdown,
 )
+from report_ladder import ladder_markdown, plot_ladder
 from scenarios import Bench, HarnessError, run_leak, run_matrix, run_scale, run_workers
 from sqlalchemy.engine import URL
 from wrk import WrkMissingError, require_wrk, wrk_version
@@ -51,115 +56,7 @@ from sale_orders.db.migrate import upgrade
 from sale_orders.settings import Settings
 from sale_orders.tools.scrape import MetricsCapture
 
-SLUGS = {endpoint.slug: endpoint for endpoint in ENDPOINTS}
-QUICK = {"orders": 500, "concurrency": [1, 8], "duration": 2, "warmup": 1}
 BUSY_LOAD = 0.5
-FULL = {"orders": 10_000, "concurrency": [1, 8, 64], "duration": 10, "warmup": 2}
-
-
-def _integers(text: str) -> list[int]:
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from exc
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError("expected positive integers")
-    return values
-
-
-def _choices(allowed: Sequence[str]) -> Any:
-    def parse(text: str) -> list[str]:
-        values = [part.strip() for part in text.split(",") if part.strip()]
-        if unknown := [value for value in values if value not in allowed]:
-            raise argparse.ArgumentTypeError(f"unknown {unknown}; choose from {', '.join(allowed)}")
-        return values
-
-    return parse
-
-
-def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="sale-orders bench",
-        description=(
-            "Start a scratch PostgreSQL (embedded, or a scratch database on the server at DATABASE_URL), fill it "
-            "with demo data, serve the API (`sale-orders serve`) and the raw asyncpg ceiling (bench/ceiling.py), "
-            "then drive each endpoint x family x concurrency with wrk. Writes results.json, results.md and PNG "
-            "plots. With --scale, --leak, --profile or --compare-workers it runs those measurements instead of "
-            "the matrix (add --matrix to run it as well)."
-        ),
-        epilog="Endpoints: "
-        + ", ".join(f"{e.slug} = {e.name}" for e in ENDPOINTS)
-        + ". Needs wrk: apt-get install wrk.",
-    )
-    run = parser.add_argument_group("the matrix")
-    run.add_argument(
-        "--quick", action="store_true", help="smoke run for CI: 500 orders, c=1,8, 2 s runs; fails on errors"
-    )
-    run.add_argument("--orders", type=int, help="demo orders to load (default 10,000; --quick 500)")
-    run.add_argument("--concurrency", type=_integers, help="comma-separated connection counts (default 1,8,64)")
-    run.add_argument("--duration", type=int, help="seconds per wrk run (default 10; --quick 2)")
-    run.add_argument("--warmup", type=int, help="seconds of warm-up per endpoint and family (default 2; --quick 1)")
-    run.add_argument(
-        "--workers", type=int, default=1, help="uvicorn worker processes, API and ceiling alike (default: 1)"
-    )
-    run.add_argument(
-        "--endpoints",
-        type=_choices(list(SLUGS)),
-        default=list(SLUGS),
-        help="comma-separated endpoint slugs (default: all, see below)",
-    )
-    run.add_argument(
-        "--families",
-        type=_choices(FAMILIES),
-        default=list(FAMILIES),
-        help="comma-separated families (default: sync,async)",
-    )
-    run.add_argument("--timeout", type=int, default=30, help="wrk's per-request timeout, seconds (default: 30)")
-    run.add_argument(
-        "--wrk-threads", type=int, default=1, help="wrk threads; one drives thousands of req/s (default: 1)"
-    )
-    run.add_argument("--output", type=Path, help="directory for the results (default bench/results/<timestamp>)")
-    run.add_argument("--fail-on-errors", action="store_true", help="exit 1 if any run had errors (implied by --quick)")
-    run.add_argument(
-        "--metrics", action="store_true", help="scrape the API's /metrics around the matrix: 5xx and pool waits"
-    )
-    extra = parser.add_argument_group("extra measurements (instead of the matrix, unless --matrix)")
-    extra.add_argument("--matrix", action="store_true", help="run the matrix as well as the extras")
-    extra.add_argument(
-        "--scale", type=int, nargs="?", const=1_000_000, metavar="ORDERS",
-        help="GET /order?limit=50 latency with --orders orders, then after growing to ORDERS (default: 1,000,000)",
-    )  # fmt: skip
-    extra.add_argument(
-        "--leak", type=int, nargs="?", const=200_000, metavar="REQUESTS",
-        help="server RSS while serving REQUESTS requests of every endpoint, checked at 10%%..100%% (default: 200,000)",
-    )  # fmt: skip
-    extra.add_argument(
-        "--profile", action="store_true", help="py-spy profile (SVG and summary) of --profile-endpoints per family"
-    )
-    extra.add_argument(
-        "--profile-endpoints",
-        type=_choices(list(SLUGS)),
-        default=["list_orders"],
-        help="comma-separated endpoint slugs to profile (default: list_orders)",
-    )
-    extra.add_argument("--profile-seconds", type=int, default=10, help="seconds of sampling per family (default: 10)")
-    extra.add_argument("--profile-concurrency", type=int, default=8, help="connections while profiling (default: 8)")
-    extra.add_argument(
-        "--compare-workers", action="store_true", help="GET /order?limit=50 throughput with 1 and 2 workers"
-    )
-    extra.add_argument(
-        "--workers-concurrency", type=int, default=64, help="connections for --compare-workers (default: 64)"
-    )
-    extra.add_argument("--rounds", type=int, default=3, help="alternating rounds for --compare-workers (default: 3)")
-    args = parser.parse_args(argv)
-    defaults = QUICK if args.quick else FULL
-    for name, value in defaults.items():
-        if getattr(args, name) is None:
-            setattr(args, name, value)
-    args.fail_on_errors = args.fail_on_errors or args.quick
-    args.extras = any([args.scale, args.leak, args.profile, args.compare_workers])
-    args.run_matrix = args.matrix or not args.extras
-    return args
 
 
 def _git(*args: str) -> str:
@@ -187,15 +84,73 @@ TABLES = ("contact", "product", "tag", "sale_order")
 
 @contextmanager
 def servers(
-    url: URL, args: argparse.Namespace, logs: Path, with_ceiling: bool
-) -> Iterator[tuple[ServerProcess, ServerProcess | None]]:
+    url: URL, args: argparse.Namespace, logs: Path, *, with_ceiling: bool, with_ladder: bool
+) -> Iterator[tuple[ServerProcess, ServerProcess | None, ServerProcess | None]]:
     with ExitStack() as stack:
         api = stack.enter_context(api_server(url, args.workers, logs))
-        ceiling = None
+        ceiling = ladder = None
         if with_ceiling:
             pool_size = Settings().async_pool_size
             ceiling = stack.enter_context(ceiling_server(url, args.workers, pool_size, logs))
-        yield api, ceiling
+        if with_ladder:
+            ladder = stack.enter_context(ladder_server(url, args.workers, logs))
+        yield api, ceiling, ladder
+
+
+def describe(url: URL, document: dict[str, Any]) -> CpuMeter:
+    """Record the machine in `document`; a meter of the CPU that others use meanwhile."""
+    document["machine"] = describe_machine(
+        str(query_one(url, "SHOW server_version")), wrk_version(), document["load_before"]
+    )
+    return CpuMeter([os.getpid(), *filter(None, [postmaster_pid(url)])])
+
+
+def measure_served(
+    args: argparse.Namespace,
+    output: Path,
+    document: dict[str, Any],
+    bench: Bench,
+    ladder_servers: LadderServers | None,
+) -> list[list[str]]:
+    """What runs on the served API: matrix, ladder, profile, leak and scale (last: it grows the data)."""
+    sections = []
+    document["plots"] = []
+    if args.run_matrix:
+        endpoints = [SLUGS[slug] for slug in args.endpoints]
+        with MetricsCapture(bench.api.base_url) if args.metrics else nullcontext() as capture:
+            document["runs"] = run_matrix(bench, endpoints, args.families, args.concurrency)
+        if capture is not None:
+            document["metrics"] = capture.summary()
+        sections.append(matrix_markdown(document))
+        document["plots"] += [p.name for p in plot_endpoints(document["runs"], output)]
+    if ladder_servers is not None:
+        document["ladder"] = run_ladder(
+            bench,
+            ladder_servers,
+            endpoints=args.ladder_endpoints,
+            families=args.families,
+            concurrencies=args.focused_concurrency,
+            rounds=args.ladder_rounds,
+            duration_s=args.step_duration,
+            warmup_s=0 if args.quick else args.warmup,
+        )
+        sections.append(ladder_markdown(document["ladder"]))
+        document["plots"].append(plot_ladder(document["ladder"], output / "ladder.png").name)
+    if args.profile:
+        endpoints = [SLUGS[slug] for slug in args.profile_endpoints]
+        document["profile"] = run_profile(
+            bench, endpoints, args.families, args.profile_concurrency, args.profile_seconds, output
+        )
+        sections.append(profile_markdown(document["profile"]))
+    if args.leak:
+        document["leak"] = run_leak(bench, args.leak)
+        points = [(p["requests"], p["rss_mib"]) for p in document["leak"]["points"]]
+        plot_rss(points, output / "leak_rss.png")
+        sections.append(leak_markdown(document["leak"]))
+    if args.scale:
+        document["scale"] = run_scale(bench, args.families, args.scale)
+        sections.append(scale_markdown(document["scale"]))
+    return sections
 
 
 def run(args: argparse.Namespace, output: Path, document: dict[str, Any]) -> list[str]:
@@ -215,44 +170,21 @@ def run(args: argparse.Namespace, output: Path, document: dict[str, Any]) -> lis
         document["demo_data"] = {"orders": args.orders, "load_seconds": round(time.monotonic() - started, 2)}
         print(f"loaded {args.orders:,} demo orders in {document['demo_data']['load_seconds']} s", flush=True)
         ids = demo_ids(url)
-        document["machine"] = describe_machine(
-            str(query_one(url, "SHOW server_version")), wrk_version(), document["load_before"]
-        )
-
-        meter = CpuMeter([os.getpid(), *filter(None, [postmaster_pid(url)])])
+        meter = describe(url, document)
 
         def make_bench(api: ServerProcess, ceiling: ServerProcess | None = None) -> Bench:
             return Bench(url, ids, api, ceiling, args.duration, args.timeout, args.wrk_threads, args.warmup, meter)
 
-        if args.run_matrix or args.scale or args.leak or args.profile:
-            with servers(url, args, logs, with_ceiling=args.run_matrix) as (api, ceiling):
+        if args.run_matrix or args.run_ladder or args.scale or args.leak or args.profile:
+            with_ceiling = args.run_matrix or args.run_ladder
+            with servers(url, args, logs, with_ceiling=with_ceiling, with_ladder=args.run_ladder) as (
+                api,
+                ceiling,
+                ladder,
+            ):
                 bench = make_bench(api, ceiling)
-                if args.run_matrix:
-                    endpoints = [SLUGS[slug] for slug in args.endpoints]
-                    with MetricsCapture(api.base_url) if args.metrics else nullcontext() as capture:
-                        document["runs"] = run_matrix(bench, endpoints, args.families, args.concurrency)
-                    if capture is not None:
-                        document["metrics"] = capture.summary()
-                    sections.append(matrix_markdown(document))
-                    document["plots"] = [p.name for p in plot_endpoints(document["runs"], output)]
-                if args.profile:
-                    document["profile"] = run_profile(
-                        bench,
-                        [SLUGS[slug] for slug in args.profile_endpoints],
-                        args.families,
-                        args.profile_concurrency,
-                        args.profile_seconds,
-                        output,
-                    )
-                    sections.append(profile_markdown(document["profile"]))
-                if args.leak:
-                    document["leak"] = run_leak(bench, args.leak)
-                    points = [(p["requests"], p["rss_mib"]) for p in document["leak"]["points"]]
-                    plot_rss(points, output / "leak_rss.png")
-                    sections.append(leak_markdown(document["leak"]))
-                if args.scale:  # last: it grows the data
-                    document["scale"] = run_scale(bench, args.families, args.scale)
-                    sections.append(scale_markdown(document["scale"]))
+                ladder_servers = LadderServers(api, ceiling, ladder) if ceiling and ladder else None
+                sections += measure_served(args, output, document, bench, ladder_servers)
                 errors += bench.errors
         if args.compare_workers:
 
@@ -266,7 +198,7 @@ def run(args: argparse.Namespace, output: Path, document: dict[str, Any]) -> lis
                 make_bench,
                 families=args.families,
                 concurrency=args.workers_concurrency,
-                rounds=args.rounds,
+                rounds=args.workers_rounds,
             )
             sections.append(workers_markdown(document["workers"]))
             errors += [f"workers: {r['first_error']}" for r in document["workers"]["runs"] if r["errors"]]
@@ -296,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "orders": args.orders,
             "concurrency": args.concurrency,
             "duration_s": args.duration,
+            "step_duration_s": args.step_duration,
             "warmup_s": args.warmup,
             "workers": args.workers,
             "wrk_threads": args.wrk_threads,

@@ -1,7 +1,8 @@
 """`bench/run.py --quick` works end to end: it serves, loads, measures and reports, without a single error.
 
-A smoke test: it never asserts a speed, only that every endpoint of both families answered 2xx under load
-and that the results (JSON, Markdown, plots) were written. It needs wrk: CI must install it.
+Smoke tests: they never assert a speed, only that every endpoint of both families and every rung of the
+ladder answered 2xx under load, and that the results (JSON, Markdown, plots) were written. They need wrk:
+CI must install it.
 """
 
 import json
@@ -15,13 +16,25 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 ENDPOINTS = {"POST /contact", "GET /contact/{id}", "POST /order", "GET /order/{id}", "GET /order?limit=50"}
+FOCUSED = {"POST /contact", "GET /order?limit=50", "POST /order"}
 FAMILIES = {"sync", "async"}
 DATABASE_SETTINGS = {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"}
+RUNGS = ["litestar", "sqlalchemy", "session", "pydantic", "schema"]
+BODY_RUNGS = {"pydantic", "schema"}
 
 
 @pytest.fixture(autouse=True)
 def empty_tables() -> None:
     """Replaces the suite's per-test truncation: the benchmark starts and drops a database of its own."""
+
+
+@pytest.fixture(autouse=True)
+def wrk() -> None:
+    if shutil.which("wrk") is None:
+        hint = "wrk is not installed, so the benchmark cannot run: apt-get install wrk"
+        if os.environ.get("CI"):
+            pytest.fail(hint)
+        pytest.skip(f"!!! BENCHMARK SMOKE TEST NOT RUN: {hint} (in CI this fails) !!!")
 
 
 def bench_env() -> dict[str, str]:
@@ -32,31 +45,54 @@ def bench_env() -> dict[str, str]:
     return env
 
 
-def test_bench_quick_writes_results_for_every_endpoint_and_family_without_errors(tmp_path: Path) -> None:
-    if shutil.which("wrk") is None:
-        hint = "wrk is not installed, so the benchmark cannot run: apt-get install wrk"
-        if os.environ.get("CI"):
-            pytest.fail(hint)
-        pytest.skip(f"!!! BENCHMARK SMOKE TEST NOT RUN: {hint} (in CI this fails) !!!")
-
-    result = subprocess.run(
-        [sys.executable, "bench/run.py", "--quick", "--output", str(tmp_path)],
+def bench(output: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "bench/run.py", *args, "--output", str(output)],
         cwd=REPO,
         env=bench_env(),
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=900,
         check=False,
     )
 
-    output = f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-    assert result.returncode == 0, output
+
+def explained(result: subprocess.CompletedProcess[str]) -> str:
+    return f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
+def expected_steps(endpoint: str) -> list[str]:
+    """The ceiling where it serves the endpoint, the rungs that differ on it, then the product."""
+    ceiling = ["ceiling"] if endpoint != "POST /order" else []
+    rungs = [rung for rung in RUNGS if endpoint.startswith("POST") or rung not in BODY_RUNGS]
+    return [*ceiling, *rungs, "product"]
+
+
+def test_bench_quick_runs_the_matrix_and_the_ladder_without_errors(tmp_path: Path) -> None:
+    result = bench(tmp_path, "--quick")
+
+    assert result.returncode == 0, explained(result)
     assert (tmp_path / "results.md").is_file()
-    assert list(tmp_path.glob("*.png")), "no plots were written"
-    runs = json.loads((tmp_path / "results.json").read_text())["runs"]
+    assert (tmp_path / "ladder.png").is_file()
+    assert len(list(tmp_path.glob("*.png"))) > 1, "no matrix plots were written"
+    document = json.loads((tmp_path / "results.json").read_text())
+    runs = document["runs"]
     covered = {(run["family"], run["endpoint"]) for run in runs}
     assert covered >= {(family, endpoint) for family in FAMILIES for endpoint in ENDPOINTS}
     assert {run["endpoint"] for run in runs if run["family"] == "ceiling"} == {"POST /contact", "GET /order?limit=50"}
     failed = [run for run in runs if run["errors"] != 0]
     assert not failed, failed
     assert all(run["ratio"] is not None and run["requests"] > 0 for run in runs), runs
+
+    ladders = document["ladder"]["ladders"]
+    assert {(item["family"], item["endpoint"]) for item in ladders} == {(f, e) for f in FAMILIES for e in FOCUSED}
+    for item in ladders:
+        steps = {step["step"]: step for step in item["steps"]}
+        assert list(steps) == expected_steps(item["endpoint"]), item
+        assert all(step["errors"] == 0 and step["requests_per_s"] > 0 for step in steps.values()), item
+        thinnest = "schema" if item["endpoint"].startswith("POST") else "session"
+        assert (item["bare_litestar"], item["thinnest_path"]) == ("litestar", thinnest)
+        assert steps["litestar"]["of_bare_litestar"] == steps[thinnest]["of_thinnest_path"] == 1.0
+    ladder_runs = document["ladder"]["runs"]
+    assert sum(len(item["steps"]) for item in ladders) - len(ladder_runs) == 2, "the ceiling runs once per endpoint"
+    assert "## The ladder" in (tmp_path / "results.md").read_text()
