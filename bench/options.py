@@ -11,11 +11,11 @@ from ladder_runs import ENDPOINTS as LADDER_ENDPOINTS
 SLUGS = {endpoint.slug: endpoint for endpoint in ENDPOINTS}
 QUICK = {"orders": 500, "concurrency": [1, 8], "duration": 2, "warmup": 1, "step_duration": 1}
 FULL = {"orders": 10_000, "concurrency": [1, 8, 64], "duration": 10, "warmup": 2, "step_duration": 5}
-# The ladder compares its steps on the endpoints that matter most, at one concurrency.
+# The ladder and A/B compare steps or versions on the endpoints that matter most, at one concurrency.
 FOCUSED_ENDPOINTS = [endpoint.slug for endpoint in LADDER_ENDPOINTS]
 FOCUSED_CONCURRENCY = [8]
-ROUNDS = {"workers": 3, "ladder": 3}
-QUICK_ROUNDS = {"workers": 3, "ladder": 1}
+ROUNDS = {"workers": 3, "ladder": 3, "ab": 5}
+QUICK_ROUNDS = {"workers": 3, "ladder": 1, "ab": 2}
 
 
 def _integers(text: str) -> list[int]:
@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
             "with demo data, serve the API (`sale-orders serve`) and the raw asyncpg ceiling (bench/ceiling.py), "
             "then drive each endpoint x family x concurrency with wrk. Writes results.json, results.md and PNG "
             "plots. With --scale, --leak, --profile, --compare-workers or --ladder it runs those measurements "
-            "instead of the matrix (add --matrix to run it as well)."
+            "instead of the matrix (add --matrix to run it as well); --ab compares two versions of the API instead."
         ),
         epilog="Endpoints: "
         + ", ".join(f"{e.slug} = {e.name}" for e in ENDPOINTS)
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--orders", type=int, help="demo orders to load (default 10,000; --quick 500)")
     run.add_argument(
-        "--concurrency", type=_integers, help="comma-separated connection counts (default 1,8,64; --ladder: 8)"
+        "--concurrency", type=_integers, help="comma-separated connection counts (default 1,8,64; --ladder and --ab: 8)"
     )
     run.add_argument("--duration", type=int, help="seconds per wrk run (default 10; --quick 2)")
     run.add_argument("--warmup", type=int, help="seconds of warm-up per endpoint and family (default 2; --quick 1)")
@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--endpoints",
         type=_choices(list(SLUGS)),
-        help=f"comma-separated endpoint slugs (default: all, see below; --ladder: {','.join(FOCUSED_ENDPOINTS)})",
+        help=f"comma-separated endpoint slugs (default: all, see below; --ladder, --ab: {','.join(FOCUSED_ENDPOINTS)})",
     )
     run.add_argument(
         "--families",
@@ -115,12 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     extra.add_argument(
         "--workers-concurrency", type=int, default=64, help="connections for --compare-workers (default: 64)"
     )
-    _add_focused_arguments(extra)
+    _add_focused_arguments(parser, extra)
     return parser
 
 
-def _add_focused_arguments(extra: argparse._ArgumentGroup) -> None:
-    """The ladder's options: alternating rounds of short runs."""
+def _add_focused_arguments(parser: argparse.ArgumentParser, extra: argparse._ArgumentGroup) -> None:
+    """The ladder's and A/B's options: alternating rounds of short runs."""
     extra.add_argument(
         "--ladder",
         action="store_true",
@@ -130,9 +130,23 @@ def _add_focused_arguments(extra: argparse._ArgumentGroup) -> None:
     extra.add_argument(
         "--rounds",
         type=int,
-        help="alternating rounds: --compare-workers 3, --ladder 3 (--quick 1)",
+        help="alternating rounds: --compare-workers 3, --ladder 3 (--quick 1), --ab 5 (--quick 2)",
     )
-    extra.add_argument("--step-duration", type=int, help="seconds per wrk run of --ladder (default 5; --quick 1)")
+    extra.add_argument(
+        "--step-duration", type=int, help="seconds per wrk run of --ladder and --ab (default 5; --quick 1)"
+    )
+    ab = parser.add_argument_group("A/B: two versions of the API on one database (runs on its own)")
+    ab.add_argument(
+        "--ab",
+        metavar="REV",
+        help="serve version A from git ref REV (a temporary worktree with its own venv) next to version B, and "
+        "compare them in alternating runs: medians, B/A and spread",
+    )
+    ab.add_argument(
+        "--ab-rev-b",
+        metavar="REV_OR_WORKTREE",
+        help="version B: a git ref, or the directory of another checkout with its .venv (default: this working tree)",
+    )
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -153,14 +167,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     rounds = QUICK_ROUNDS if args.quick else ROUNDS
     args.workers_rounds = args.rounds or rounds["workers"]
     args.ladder_rounds = args.rounds or rounds["ladder"]
+    args.ab_rounds = args.rounds or rounds["ab"]
     return args
 
 
 def _choose_measurements(parser: argparse.ArgumentParser, args: argparse.Namespace, focused: list[str]) -> None:
     """The matrix unless extras replace it; the ladder when asked, or short after the matrix with --quick."""
     args.extras = any([args.scale, args.leak, args.profile, args.compare_workers, args.ladder])
-    args.run_matrix = args.matrix or not args.extras
-    args.run_ladder = args.ladder or (args.quick and not args.extras)
+    if args.ab and (args.extras or args.matrix):
+        parser.error("--ab runs on its own: leave out --matrix and the other extra measurements")
+    if args.ab_rev_b and not args.ab:
+        parser.error("--ab-rev-b needs --ab REV (version A)")
+    args.run_matrix = (args.matrix or not args.extras) and not args.ab
+    args.run_ladder = args.ladder or (args.quick and not args.extras and not args.ab)
     args.focused_endpoints = [SLUGS[slug] for slug in focused]
     args.ladder_endpoints = [endpoint for endpoint in args.focused_endpoints if endpoint in LADDER_ENDPOINTS]
     if args.ladder and len(args.ladder_endpoints) < len(args.focused_endpoints):

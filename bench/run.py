@@ -18,6 +18,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import ab
+import versions
 from endpoints import DemoIds
 from environment import (
     BENCH_DIR,
@@ -46,6 +48,7 @@ from report import (
     write_json,
     write_markdown,
 )
+from report_ab import ab_markdown
 from report_ladder import ladder_markdown, plot_ladder
 from scenarios import Bench, HarnessError, run_leak, run_matrix, run_scale, run_workers
 from sqlalchemy.engine import URL
@@ -207,6 +210,47 @@ def run(args: argparse.Namespace, output: Path, document: dict[str, Any]) -> lis
     return errors
 
 
+def run_ab_mode(args: argparse.Namespace, output: Path, document: dict[str, Any]) -> list[str]:
+    """Version A, then version B, served on one scratch database; alternating runs of both; fills `document`."""
+    logs = output / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sale-orders-bench-") as workdir, ExitStack() as stack:
+        a = stack.enter_context(versions.checkout(args.ab, "A", Path(workdir)))
+        b = stack.enter_context(versions.checkout(args.ab_rev_b, "B", Path(workdir)))
+        heads = versions.require_same_heads(a, b)
+        for version in (a, b):
+            versions.install(version, logs)
+        print(f"A: {a.ref} ({a.commit}); B: {b.ref} ({b.commit}); migration head(s) {heads}", flush=True)
+        url = stack.enter_context(scratch_database(os.environ.get("DATABASE_URL"), Path(workdir)))
+        print(f"database: {url.render_as_string(hide_password=True)}", flush=True)
+        # One after the other: `serve` migrates at start, and two migrations must not race.
+        apis = {"A": stack.enter_context(versions.serve(a, url, args.workers, logs, migrate=True))}
+        apis["B"] = stack.enter_context(versions.serve(b, url, args.workers, logs, migrate=False))
+        started = time.monotonic()
+        versions.load_demo_data(a, url, args.orders)
+        document["demo_data"] = {"orders": args.orders, "load_seconds": round(time.monotonic() - started, 2)}
+        meter = describe(url, document)
+        bench = Bench(
+            url, demo_ids(url), apis["A"], None, args.step_duration, args.timeout, args.wrk_threads, args.warmup, meter
+        )
+        document["ab"] = {
+            "versions": {"A": a.describe(), "B": b.describe()},
+            "migration_heads": heads,
+            **ab.run_ab(
+                bench,
+                apis,
+                endpoints=args.focused_endpoints,
+                families=args.families,
+                concurrencies=args.focused_concurrency,
+                rounds=args.ab_rounds,
+                duration_s=args.step_duration,
+            ),
+        }
+    document["errors"] = bench.errors
+    write_markdown(output / "results.md", document, [ab_markdown(document["ab"])])
+    return bench.errors
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -244,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"warning: load average {document['load_before'][0]:.1f}: other work makes the figures noisy", flush=True)
     clock = time.monotonic()
     try:
-        errors = run(args, output, document)
+        errors = run_ab_mode(args, output, document) if args.ab else run(args, output, document)
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,8 +1,8 @@
 """`bench/run.py --quick` works end to end: it serves, loads, measures and reports, without a single error.
 
-Smoke tests: they never assert a speed, only that every endpoint of both families and every rung of the
-ladder answered 2xx under load, and that the results (JSON, Markdown, plots) were written. They need wrk:
-CI must install it.
+Smoke tests: they never assert a speed, only that every endpoint of both families, every rung of the ladder
+and both versions of an A/B run answered 2xx under load, and that the results (JSON, Markdown, plots) were
+written. They need wrk: CI must install it.
 """
 
 import json
@@ -11,8 +11,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from alembic.script import ScriptDirectory
+
+from sale_orders.db.migrate import MIGRATIONS
 
 REPO = Path(__file__).resolve().parents[1]
 ENDPOINTS = {"POST /contact", "GET /contact/{id}", "POST /order", "GET /order/{id}", "GET /order?limit=50"}
@@ -61,6 +65,16 @@ def explained(result: subprocess.CompletedProcess[str]) -> str:
     return f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
 
 
+def bench_worktrees() -> list[str]:
+    """Git worktrees an A/B run made (in a temporary folder of its own) and left behind."""
+    listing = subprocess.run(
+        ["git", "worktree", "list", "--porcelain"], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    return [
+        line for line in listing.stdout.splitlines() if line.startswith("worktree ") and "sale-orders-bench-" in line
+    ]
+
+
 def expected_steps(endpoint: str) -> list[str]:
     """The ceiling where it serves the endpoint, the rungs that differ on it, then the product."""
     ceiling = ["ceiling"] if endpoint != "POST /order" else []
@@ -96,3 +110,47 @@ def test_bench_quick_runs_the_matrix_and_the_ladder_without_errors(tmp_path: Pat
     ladder_runs = document["ladder"]["runs"]
     assert sum(len(item["steps"]) for item in ladders) - len(ladder_runs) == 2, "the ceiling runs once per endpoint"
     assert "## The ladder" in (tmp_path / "results.md").read_text()
+
+
+def comparison_of(document: dict[str, Any], endpoint: str, family: str) -> dict[str, Any]:
+    return next(c for c in document["ab"]["comparisons"] if (c["endpoint"], c["family"]) == (endpoint, family))
+
+
+def test_bench_ab_compares_head_with_the_working_tree_in_alternating_rounds(tmp_path: Path) -> None:
+    result = bench(tmp_path, "--quick", "--ab", "HEAD")
+
+    assert result.returncode == 0, explained(result)
+    assert bench_worktrees() == [], "the temporary worktree of version A was left behind"
+    document = json.loads((tmp_path / "results.json").read_text())
+    ab = document["ab"]
+    assert (ab["versions"]["A"]["ref"], ab["versions"]["B"]["ref"]) == ("HEAD", "working tree")
+    assert ab["migration_heads"]
+    for endpoint in FOCUSED:
+        for family in FAMILIES:
+            comparison = comparison_of(document, endpoint, family)
+            for version in ("A", "B"):
+                assert comparison[version]["errors"] == 0, comparison
+                assert comparison[version]["requests_per_s"] > 0, comparison
+            assert comparison["ratio_b_to_a"] is not None
+            assert len(comparison["round_ratios"]) == ab["rounds"] == 2
+    first_of_each_round = {}
+    for run in ab["runs"]:
+        first_of_each_round.setdefault(run["round"], run["version"])
+    assert first_of_each_round == {1: "A", 2: "B"}
+    assert len(ab["runs"]) == 2 * 2 * len(FOCUSED) * len(FAMILIES)
+    assert "## A/B" in (tmp_path / "results.md").read_text()
+
+
+def test_bench_ab_refuses_versions_whose_migrations_differ(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(REPO / "server" / "sale_orders", other / "server" / "sale_orders")
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    (other / "server" / "sale_orders" / "db" / "migrations" / "versions" / "9999_next.py").write_text(
+        f'revision = "9999"\ndown_revision = "{head}"\n\n\ndef upgrade() -> None:\n    pass\n'
+    )
+
+    result = bench(tmp_path / "results", "--quick", "--ab", "HEAD", "--ab-rev-b", str(other))
+
+    assert result.returncode == 1, explained(result)
+    assert f"has migration head(s) {head} and B ({other}) has 9999: they cannot share one database" in result.stderr
+    assert bench_worktrees() == [], "the temporary worktree of version A was left behind"

@@ -240,7 +240,10 @@ def contract(ctx: click.Context, url: str | None, max_examples: int) -> None:
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
 @click.pass_context
 def bench(ctx: click.Context) -> None:
-    """Benchmark the sync and async families against a raw asyncpg ceiling (bench/; `bench --help`)."""
+    """Benchmark the families against a raw asyncpg ceiling, layer by layer (--ladder), or two versions (--ab REV).
+
+    See bench/README.md and `bench --help`.
+    """
     harness = Path("bench/run.py")
     if not harness.exists():
         raise click.ClickException("run this from the repository's root: bench/run.py is not here")
