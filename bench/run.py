@@ -217,7 +217,7 @@ def run_ab_mode(args: argparse.Namespace, output: Path, document: dict[str, Any]
     with tempfile.TemporaryDirectory(prefix="sale-orders-bench-") as workdir, ExitStack() as stack:
         a = stack.enter_context(versions.checkout(args.ab, "A", Path(workdir)))
         b = stack.enter_context(versions.checkout(args.ab_rev_b, "B", Path(workdir)))
-        heads = versions.require_same_heads(a, b)
+        heads, b_migrates = versions.require_compatible_heads(a, b)
         for version in (a, b):
             versions.install(version, logs)
         print(f"A: {a.ref} ({a.commit}); B: {b.ref} ({b.commit}); migration head(s) {heads}", flush=True)
@@ -225,7 +225,7 @@ def run_ab_mode(args: argparse.Namespace, output: Path, document: dict[str, Any]
         print(f"database: {url.render_as_string(hide_password=True)}", flush=True)
         # One after the other: `serve` migrates at start, and two migrations must not race.
         apis = {"A": stack.enter_context(versions.serve(a, url, args.workers, logs, migrate=True))}
-        apis["B"] = stack.enter_context(versions.serve(b, url, args.workers, logs, migrate=False))
+        apis["B"] = stack.enter_context(versions.serve(b, url, args.workers, logs, migrate=b_migrates))
         started = time.monotonic()
         versions.load_demo_data(a, url, args.orders)
         document["demo_data"] = {"orders": args.orders, "load_seconds": round(time.monotonic() - started, 2)}

@@ -28,6 +28,11 @@ HEADS = (
     "from alembic.script import ScriptDirectory; from sale_orders.db.migrate import MIGRATIONS; "
     "print(' '.join(sorted(ScriptDirectory(str(MIGRATIONS)).get_heads())))"
 )
+# Every revision from the heads down to the base, in one version's migrations.
+HISTORY = (
+    "from alembic.script import ScriptDirectory; from sale_orders.db.migrate import MIGRATIONS; "
+    "print(' '.join(r.revision for r in ScriptDirectory(str(MIGRATIONS)).walk_revisions()))"
+)
 
 
 @dataclass
@@ -105,27 +110,41 @@ def checkout(ref: str | None, label: str, workdir: Path) -> Iterator[Version]:
             yield version
 
 
-def migration_heads(version: Version) -> str:
-    """The version's migration heads, read by the bench's Python from the version's own code."""
+def _read(version: Version, program: str, what: str) -> str:
+    """What `program` prints, run by the bench's Python on the version's own code."""
     env = own_environment(PYTHONPATH=str(version.tree / "server"))
     result = subprocess.run(
-        [sys.executable, "-c", HEADS], cwd=REPO, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", program], cwd=REPO, env=env, capture_output=True, text=True, check=False
     )
     if result.returncode:
-        raise HarnessError(f"cannot read the migration heads of {version.label} ({version.ref}):\n{result.stderr}")
+        raise HarnessError(f"cannot read the {what} of {version.label} ({version.ref}):\n{result.stderr}")
     return result.stdout.strip()
 
 
-def require_same_heads(a: Version, b: Version) -> str:
-    """The migration heads both versions share; HarnessError when they differ (one database holds one schema)."""
+def migration_heads(version: Version) -> str:
+    """The version's migration heads."""
+    return _read(version, HEADS, "migration heads")
+
+
+def require_compatible_heads(a: Version, b: Version) -> tuple[str, bool]:
+    """The migration heads the database ends at, and whether B must migrate it after A did.
+
+    Both versions share one database: the same heads, or B's migrations extending A's (B then upgrades
+    what A created: the older version runs on the newer schema, as in a rolling deployment).
+
+    Raises:
+        HarnessError: B's migrations do not contain A's heads, so no schema fits both.
+    """
     first, second = migration_heads(a), migration_heads(b)
-    if first != second:
-        msg = (
-            f"A ({a.ref}) has migration head(s) {first or 'none'} and B ({b.ref}) has {second or 'none'}: they "
-            "cannot share one database. Compare two versions with the same migrations."
-        )
-        raise HarnessError(msg)
-    return first
+    if first == second:
+        return first, False
+    if set(first.split()) <= set(_read(b, HISTORY, "migration history").split()):
+        return f"{first} (A) -> {second} (B)", True
+    msg = (
+        f"A ({a.ref}) has migration head(s) {first or 'none'} and B ({b.ref}) has {second or 'none'}, and B's "
+        "migrations do not extend A's: they cannot share one database. Compare versions with compatible migrations."
+    )
+    raise HarnessError(msg)
 
 
 def install(version: Version, logs: Path) -> None:

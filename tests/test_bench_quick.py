@@ -141,16 +141,22 @@ def test_bench_ab_compares_head_with_the_working_tree_in_alternating_rounds(tmp_
     assert "## A/B" in (tmp_path / "results.md").read_text()
 
 
-def test_bench_ab_refuses_versions_whose_migrations_differ(tmp_path: Path) -> None:
+def test_bench_ab_refuses_versions_whose_migrations_do_not_extend_each_other(tmp_path: Path) -> None:
+    # B replaces A's newest migration with one of its own: no schema fits both.
     other = tmp_path / "other"
     shutil.copytree(REPO / "server" / "sale_orders", other / "server" / "sale_orders")
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-    (other / "server" / "sale_orders" / "db" / "migrations" / "versions" / "9999_next.py").write_text(
-        f'revision = "9999"\ndown_revision = "{head}"\n\n\ndef upgrade() -> None:\n    pass\n'
+    newest = ScriptDirectory(str(MIGRATIONS)).get_revision("head")
+    assert newest is not None
+    versions = other / "server" / "sale_orders" / "db" / "migrations" / "versions"
+    (versions / Path(newest.path).name).unlink()
+    (versions / "9999_elsewhere.py").write_text(
+        f'revision = "9999"\ndown_revision = "{newest.down_revision}"\n\n\ndef upgrade() -> None:\n    pass\n'
     )
 
     result = bench(tmp_path / "results", "--quick", "--ab", "HEAD", "--ab-rev-b", str(other))
 
     assert result.returncode == 1, explained(result)
-    assert f"has migration head(s) {head} and B ({other}) has 9999: they cannot share one database" in result.stderr
+    assert f"has migration head(s) {newest.revision} and B ({other}) has 9999, and B's migrations do not" in (
+        result.stderr
+    )
     assert bench_worktrees() == [], "the temporary worktree of version A was left behind"

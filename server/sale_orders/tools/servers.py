@@ -68,6 +68,16 @@ class ServerProcess:
             return False
 
 
+def _wait_until_healthy(server: ServerProcess) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not server.healthy():
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            log = server.log.read_text(errors="replace")
+            msg = f"{server.name} did not start (exit status {server.process.poll()}):\n{log}"
+            raise ServerStartError(msg)
+        time.sleep(0.2)
+
+
 def start(  # noqa: PLR0913 - keyword-only parts of one command line
     command: Sequence[str],
     *,
@@ -87,13 +97,11 @@ def start(  # noqa: PLR0913 - keyword-only parts of one command line
             list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT
         )
     server = ServerProcess(name, process, f"http://127.0.0.1:{port}", log)
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not server.healthy():
-        if process.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            msg = f"{name} did not start (exit status {process.returncode}):\n{log.read_text(errors='replace')}"
-            raise ServerStartError(msg)
-        time.sleep(0.2)
+    try:
+        _wait_until_healthy(server)
+    except BaseException:  # a failed start, or Ctrl-C or SIGTERM while waiting: never leave it running
+        server.stop()
+        raise
     return server
 
 
