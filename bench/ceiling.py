@@ -1,15 +1,16 @@
 """BENCHMARK ONLY, NOT PART OF THE API: the ceiling the Sale Orders API is measured against.
 
 A raw ASGI app on an asyncpg pool, with no framework, no ORM and no validation beyond what it needs,
-serving the same SQL as the API for two endpoints, with JSON of the same shape:
+serving three endpoints with the API's own SQL (compiled from `sale_orders.db.queries` for asyncpg) and
+JSON of the same shape (`sale_orders.domain.order_json`):
 
-- `POST /contact`: one `INSERT ... RETURNING` (the API wraps the same INSERT in BEGIN/COMMIT);
-- `GET /order?limit=50`: in one transaction, the page of orders, then their lines and their tags
-  (the three statements the API's `selectinload` issues, with `= ANY($1)` where SQLAlchemy expands
-  `IN ($1, ..., $50)`), assembled into orders with `amount_total`.
+- `POST /contact`: one `INSERT ... RETURNING`;
+- `GET /order?limit=50`: one statement for the orders, their lines and their tags;
+- `POST /order`: one statement that checks the references and inserts the order, its lines and its tags.
 
-It runs under the same uvicorn as the API (`uvicorn ceiling:app --app-dir bench`), with as many workers,
-so the difference between the two is what the framework, the ORM and the validation cost.
+Like the API, it runs each in autocommit. It runs under the same uvicorn as the API (`uvicorn ceiling:app
+--app-dir bench`), with as many workers, so the difference between the two is what the framework, the
+SQLAlchemy and SQLModel layers, the validation and the API's own code cost.
 Configured by CEILING_DATABASE_URL (a libpq URL) and CEILING_POOL_SIZE.
 """
 
@@ -21,21 +22,27 @@ from urllib.parse import parse_qs
 
 import asyncpg  # type: ignore[import-untyped]
 import msgspec
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+from sqlalchemy.sql import ClauseElement
+
+from sale_orders.db import queries
+from sale_orders.domain import order_json
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
-INSERT_CONTACT = "INSERT INTO contact (name, email) VALUES ($1, $2) RETURNING id, name, email"
-ORDERS = "SELECT id, name, contact_id FROM sale_order ORDER BY id LIMIT $1"
-LINES = (
-    "SELECT order_id, product_id, quantity, price FROM sale_order_line WHERE order_id = ANY($1::bigint[]) ORDER BY id"
-)
-TAGS = (
-    "SELECT sale_order_tag.order_id, tag.id, tag.name FROM tag JOIN sale_order_tag ON tag.id = sale_order_tag.tag_id"
-    " WHERE sale_order_tag.order_id = ANY($1::bigint[]) ORDER BY tag.id"
-)
+
+def _asyncpg(statement: ClauseElement, **kwargs: Any) -> tuple[str, tuple[str, ...]]:
+    """The statement's text for asyncpg (`$1`, `$2`, ...), and the names of its parameters in that order."""
+    compiled = statement.compile(dialect=asyncpg_dialect.dialect(), **kwargs)
+    return str(compiled), tuple(compiled.positiontup or ())
+
+
+INSERT_CONTACT = _asyncpg(queries.CONTACTS.insert, column_keys=["name", "email"])
+ORDER_PAGE = _asyncpg(queries.ORDER_PAGE)
+CREATE_ORDER = _asyncpg(queries.CREATE_ORDER)
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
 _pool: asyncpg.Pool | None = None
@@ -58,11 +65,15 @@ async def _read_body(receive: Receive) -> bytes:
             return b"".join(chunks)
 
 
+def _arguments(statement: tuple[str, tuple[str, ...]], values: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(values[name] for name in statement[1])
+
+
 async def create_contact(pool: asyncpg.Pool, body: bytes) -> tuple[int, bytes]:
     data = _decode(body)
     if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not isinstance(data.get("email"), str):
         return 400, b'{"detail":"name and email are required strings"}'
-    row = await pool.fetchrow(INSERT_CONTACT, data["name"], data["email"])
+    row = await pool.fetchrow(INSERT_CONTACT[0], *_arguments(INSERT_CONTACT, data))
     return 201, _encode(dict(row))
 
 
@@ -70,35 +81,36 @@ async def list_orders(pool: asyncpg.Pool, query_string: bytes) -> tuple[int, byt
     values = parse_qs(query_string.decode()).get("limit", [str(DEFAULT_LIMIT)])
     if not values[0].isdigit() or not 1 <= int(values[0]) <= MAX_LIMIT:
         return 400, b'{"detail":"limit must be 1-100"}'
-    async with pool.acquire() as connection, connection.transaction():
-        orders = await connection.fetch(ORDERS, int(values[0]))
-        ids = [order["id"] for order in orders]
-        lines = await connection.fetch(LINES, ids)
-        tags = await connection.fetch(TAGS, ids)
-    lines_of: dict[int, list[Any]] = {order_id: [] for order_id in ids}
-    for line in lines:
-        lines_of[line["order_id"]].append(line)
-    tags_of: dict[int, list[dict[str, Any]]] = {order_id: [] for order_id in ids}
-    for tag in tags:
-        tags_of[tag["order_id"]].append({"id": tag["id"], "name": tag["name"]})
-    page = []
-    for order in orders:
-        order_lines = lines_of[order["id"]]
-        total = sum((line["price"] * line["quantity"] for line in order_lines), Decimal(0))
-        page.append(
-            {
-                "id": order["id"],
-                "name": order["name"],
-                "contact_id": order["contact_id"],
-                "order_lines": [
-                    {"product_id": line["product_id"], "quantity": line["quantity"], "price": float(line["price"])}
-                    for line in order_lines
-                ],
-                "tags": tags_of[order["id"]],
-                "amount_total": float(total),
-            }
-        )
-    return 200, _encode(page)
+    rows = await pool.fetch(ORDER_PAGE[0], *_arguments(ORDER_PAGE, {"after": 0, "limit": int(values[0])}))
+    return 200, order_json.encode_orders(*queries.split_order_rows(rows))
+
+
+async def create_order(pool: asyncpg.Pool, body: bytes) -> tuple[int, bytes]:
+    data = _decode(body)
+    lines = data.get("order_lines", []) if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str) or not isinstance(lines, list):
+        return 400, b'{"detail":"name, contact_id, order_lines and tag_ids are required"}'
+    prices = [Decimal(repr(line["price"])) for line in lines]
+    values = {
+        "name": data["name"],
+        "contact_id": data["contact_id"],
+        "product_ids": [line["product_id"] for line in lines],
+        "quantities": [line["quantity"] for line in lines],
+        "prices": prices,
+        "tag_ids": data.get("tag_ids", []),
+    }
+    outcome = await pool.fetch(CREATE_ORDER[0], *_arguments(CREATE_ORDER, values))
+    if any(status == "missing" for status, *_ in outcome):
+        return 422, b'{"detail":"a reference does not exist"}'
+    order_id = next(item_id for status, _, item_id, _ in outcome if status == "created")
+    line_rows = [
+        (order_id, product_id, quantity, price)
+        for product_id, quantity, price in zip(values["product_ids"], values["quantities"], prices, strict=True)
+    ]
+    tags = [(order_id, item_id, name) for status, _, item_id, name in outcome if status == "found"]
+    return 201, order_json.encode(
+        order_json.order_document((order_id, data["name"], data["contact_id"]), line_rows, tags)
+    )
 
 
 async def health(pool: asyncpg.Pool) -> tuple[int, bytes]:
@@ -122,7 +134,7 @@ async def _lifespan(receive: Receive, send: Send) -> None:
 
 
 async def app(scope: Scope, receive: Receive, send: Send) -> None:
-    """The ASGI entry point: three routes, everything else 404."""
+    """The ASGI entry point: four routes, everything else 404."""
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
@@ -132,6 +144,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         status, body = await create_contact(_pool, await _read_body(receive))
     elif route == ("GET", "/order"):
         status, body = await list_orders(_pool, scope["query_string"])
+    elif route == ("POST", "/order"):
+        status, body = await create_order(_pool, await _read_body(receive))
     elif route == ("GET", "/health"):
         status, body = await health(_pool)
     else:

@@ -58,7 +58,7 @@ def _order_refs(ids: DemoIds) -> tuple[str, ...]:
 ENDPOINTS = (
     Endpoint(POST_CONTACT, "post_contact", ceiling=POST_CONTACT, served_by_ceiling=True),
     Endpoint(GET_CONTACT, "get_contact", ceiling=LIST_ORDERS, served_by_ceiling=False),
-    Endpoint(POST_ORDER, "post_order", ceiling=POST_CONTACT, served_by_ceiling=False),
+    Endpoint(POST_ORDER, "post_order", ceiling=POST_ORDER, served_by_ceiling=True),
     Endpoint(GET_ORDER, "get_order", ceiling=LIST_ORDERS, served_by_ceiling=False),
     Endpoint(LIST_ORDERS, "list_orders", ceiling=LIST_ORDERS, served_by_ceiling=True),
 )

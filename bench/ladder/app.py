@@ -1,7 +1,7 @@
 """BENCHMARK ONLY, NOT PART OF THE API: the ladder from bare Litestar to the thinnest path through the stack.
 
 Every rung (`ladder.rungs`) of each family answers `POST /contact`, `GET /order` (a page) and `POST /order`
-under `/ladder/<family>/<rung>/`, with the same SQL (`ladder.statements`) and the product's JSON, so the
+under `/ladder/<family>/<rung>/`, with the product's SQL (`sale_orders.db.queries`) and the product's JSON, so the
 difference between two rungs is the one layer the upper one adds. The last rung, `schema`, is the thinnest
 path: what the product must do at least with its own stack; the product itself is measured next to it.
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sale_orders.db import queries
 from sale_orders.domain import order_json
 from sale_orders.domain.references import require_none_missing
 
@@ -27,25 +28,24 @@ class NewOrder:
         lines = [(line.product_id, line.quantity, exact(line.price)) for line in body.order_lines]
         return cls(body.name, body.contact_id, lines, list(body.tag_ids))
 
-    @property
-    def product_ids(self) -> list[int]:
-        return list(dict.fromkeys(product_id for product_id, _, _ in self.lines))
+    def parameters(self) -> dict[str, Any]:
+        """The parameters of the product's `CREATE_ORDER` statement."""
+        return {
+            "name": self.name,
+            "contact_id": self.contact_id,
+            "product_ids": [product_id for product_id, _, _ in self.lines],
+            "quantities": [quantity for _, quantity, _ in self.lines],
+            "prices": [price for _, _, price in self.lines],
+            "tag_ids": self.tag_ids,
+        }
 
-    def check(self, found: Sequence[tuple[str, int]]) -> None:
-        """The product's rule: every contact, product and tag referred to exists (422 otherwise)."""
-        wanted = [("contact", self.contact_id), *(("product", product_id) for product_id, _, _ in self.lines)]
-        wanted += [("tag", tag_id) for tag_id in self.tag_ids]
-        existing = set(found)
-        require_none_missing(reference for reference in wanted if reference not in existing)
-
-    def line_rows(self, order_id: int) -> list[order_json.LineRow]:
-        return [(order_id, product_id, quantity, price) for product_id, quantity, price in self.lines]
-
-    def created(self, order_id: int, tags: Sequence[tuple[int, str]]) -> bytes:
-        """The JSON the product answers: `schemas.Order`, tags by id."""
-        tag_rows = [(order_id, tag_id, name) for tag_id, name in tags]
-        head = (order_id, self.name, self.contact_id)
-        return order_json.encode(order_json.order_document(head, self.line_rows(order_id), tag_rows))
+    def created(self, outcome: Sequence[Sequence[Any]]) -> bytes:
+        """The JSON the product answers for the rows of `CREATE_ORDER` (a 422 when a reference is missing)."""
+        require_none_missing((kind, item_id) for status, kind, item_id, _ in outcome if status == "missing")
+        order_id = next(item_id for status, _, item_id, _ in outcome if status == "created")
+        lines = [(order_id, product_id, quantity, price) for product_id, quantity, price in self.lines]
+        tags = [(order_id, item_id, name) for status, _, item_id, name in outcome if status == "found"]
+        return order_json.encode(order_json.order_document((order_id, self.name, self.contact_id), lines, tags))
 
 
 def exact(price: Decimal | float) -> Decimal:
@@ -53,6 +53,6 @@ def exact(price: Decimal | float) -> Decimal:
     return Decimal(repr(price)) if isinstance(price, float) else price
 
 
-def page(orders: Sequence[Any], lines: Sequence[Any], tags: Sequence[Any]) -> bytes:
-    """A page of orders as the product answers it, from rows of any driver (they unpack as tuples)."""
-    return order_json.encode_orders(orders, lines, tags)
+def page(rows: Sequence[Any]) -> bytes:
+    """A page of orders as the product answers it, from the rows of `ORDER_PAGE` of any driver."""
+    return order_json.encode_orders(*queries.split_order_rows(rows))
