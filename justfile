@@ -46,3 +46,15 @@ ci:
 # Schemathesis CLI against a live scratch server (or --url URL), 200 examples per operation
 contract *ARGS:
     uv run sale-orders contract {{ARGS}}
+
+# benchmark both families against a raw asyncpg ceiling (`just bench --quick` for a smoke run)
+bench *ARGS:
+    uv run sale-orders bench {{ARGS}}
+
+# where a request's time goes: the stack's layers between the ceiling and the API
+ladder *ARGS:
+    uv run sale-orders bench --ladder {{ARGS}}
+
+# the API at git ref REV against the working tree, side by side (alternating runs, medians)
+ab REV *ARGS:
+    uv run sale-orders bench --ab {{REV}} {{ARGS}}
