@@ -3,6 +3,9 @@
 import copy
 import filecmp
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +30,28 @@ def test_committed_contract_is_what_the_app_serves(monkeypatch: pytest.MonkeyPat
     )
 
 
-def test_contract_export_is_deterministic() -> None:
-    assert current_contract() == current_contract()
+def render_in_a_process(hash_seed: int) -> str:
+    """The contract as a fresh interpreter renders it, with its own hash seed (set and dict orders differ)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from sale_orders.contract import current_contract as c; sys.stdout.write(c())",
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_contract_export_is_deterministic_across_processes() -> None:
+    first, second = render_in_a_process(1), render_in_a_process(2)
+    assert first == second
+    assert first == (REPO_ROOT / CONTRACT_PATH).read_text()
 
 
 def _tree_differences(left: Path, right: Path) -> list[str]:
