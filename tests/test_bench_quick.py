@@ -18,6 +18,8 @@ from alembic.script import ScriptDirectory
 
 from sale_orders.db.migrate import MIGRATIONS
 
+pytestmark = pytest.mark.timeout(960)  # longer than the 900 s each benchmark run may take on a busy machine
+
 REPO = Path(__file__).resolve().parents[1]
 ENDPOINTS = {"POST /contact", "GET /contact/{id}", "POST /order", "GET /order/{id}", "GET /order?limit=50"}
 FOCUSED = {"POST /contact", "GET /order?limit=50", "POST /order"}
