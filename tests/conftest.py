@@ -12,18 +12,18 @@ from sqlalchemy.engine import URL, make_url
 from sale_orders.app import create_app
 from sale_orders.db.embedded import embedded_postgres, ensure_runtime_dir
 from sale_orders.db.migrate import upgrade
-from tests.support.database import scratch_database, truncate
+from tests.support.database import embedded_data_dir, scratch_database, truncate
 
 ensure_runtime_dir()  # before any test module imports embedded_postgres, which reads it at import time
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[URL]:
-    """The PostgreSQL server the tests use; an embedded one unless TEST_DATABASE_URL is set."""
+def server_url() -> Iterator[URL]:
+    """The PostgreSQL server the tests use (one per xdist worker); an embedded one unless TEST_DATABASE_URL is set."""
     if configured := os.environ.get("TEST_DATABASE_URL"):
         yield make_url(configured)
         return
-    with embedded_postgres(tmp_path_factory.mktemp("pg")) as url:
+    with embedded_data_dir("pg") as data_dir, embedded_postgres(data_dir) as url:
         yield url
 
 

@@ -2,15 +2,23 @@
 
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.support.database import embedded_data_dir
 from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, start_server
 
 
-def test_serve_with_embedded_postgres_answers_and_stops_cleanly(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    with embedded_data_dir("serve") as folder:
+        yield folder
+
+
+def test_serve_with_embedded_postgres_answers_and_stops_cleanly(data_dir: Path, tmp_path: Path) -> None:
     server = start_server(clean_env(DATA_DIR=str(data_dir)), tmp_path)
     try:
         assert httpx.get(f"{server.base_url}/health").json() == {"status": "ok", "database": "ok"}

@@ -3,6 +3,7 @@
 After a fault, a test reads what is committed here, in SQL, rather than trusting the API that just failed.
 """
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,6 +20,7 @@ __all__ = [
     "TABLES",
     "StatementLog",
     "dsn",
+    "embedded_data_dir",
     "execute",
     "idempotency_keys",
     "orphans",
@@ -50,6 +52,18 @@ UNION ALL SELECT 'order ' || o.id || ' of missing contact ' || o.contact_id
 UNION ALL SELECT 'idempotency key ' || k.scope || '/' || k.key || ' without its response'
     FROM idempotency_key k WHERE k.response IS NULL
 """
+
+
+@contextmanager
+def embedded_data_dir(name: str) -> Iterator[Path]:
+    """A folder for an embedded PostgreSQL's files, outside pytest's temporary root; removed when the block ends.
+
+    Every pytest session a user starts makes /tmp/pytest-of-<user> private (0700): run as root, the embedded
+    server runs as a system user of its own and, under that folder, cannot reach its files any more as soon
+    as another session (another worktree's) starts.
+    """
+    with tempfile.TemporaryDirectory(prefix=f"sale-orders-{name}-") as folder:
+        yield Path(folder)
 
 
 @contextmanager
