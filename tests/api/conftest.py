@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sale_orders.app import create_app
 from sale_orders.db.migrate import upgrade
 from tests.support.api import Api
-from tests.support.database import StatementLog, execute, truncate
+from tests.support.database import StatementLog, embedded_data_dir, execute, truncate
 
 
 @pytest.fixture
@@ -30,17 +30,18 @@ class LoggedServer:
 
 
 @pytest.fixture(scope="module")
-def logged_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoggedServer]:
-    server = get_server(tmp_path_factory.mktemp("logged") / "pg")
-    try:
-        url = make_url(server.get_uri())
-        upgrade(url)
-        execute(url, "ALTER SYSTEM SET log_statement = 'all'")
-        execute(url, "SELECT pg_reload_conf()")
-        with TestClient(create_app(url)) as client:
-            yield LoggedServer(client, StatementLog(server.log), url)
-    finally:
-        server.cleanup()
+def logged_server() -> Iterator[LoggedServer]:
+    with embedded_data_dir("logged") as data_dir:
+        server = get_server(data_dir / "pg")
+        try:
+            url = make_url(server.get_uri())
+            upgrade(url)
+            execute(url, "ALTER SYSTEM SET log_statement = 'all'")
+            execute(url, "SELECT pg_reload_conf()")
+            with TestClient(create_app(url)) as client:
+                yield LoggedServer(client, StatementLog(server.log), url)
+        finally:
+            server.cleanup()
 
 
 @pytest.fixture
