@@ -11,8 +11,6 @@ from sale_orders.db.demo import DemoSize, load_demo_data
 from sale_orders.db.migrate import upgrade
 from tests.support.database import query, scratch_database
 
-pytestmark = pytest.mark.xdist_group("demo-data")
-
 ORDERS = 25_000
 APPENDED = 10
 

@@ -10,8 +10,6 @@ from tests.support.database import EMPTY, idempotency_keys, orphans, query, row_
 from tests.support.faults import FAULT_ENV, Database, row_locked, status, timed, wait_until
 from tests.support.servers import LiveServer
 
-pytestmark = pytest.mark.xdist_group("reliability-database-down")
-
 FAMILIES = ("sync", "async")
 POOL_TIMEOUT = float(FAULT_ENV["POOL_TIMEOUT"])
 POOL_SIZE = {"sync": int(FAULT_ENV["SYNC_POOL_SIZE"]), "async": int(FAULT_ENV["ASYNC_POOL_SIZE"])}

@@ -13,8 +13,6 @@ from tests.support.database import EMPTY, dsn, idempotency_keys, orphans, query,
 from tests.support.faults import Database, row_locked, timed
 from tests.support.servers import LiveServer
 
-pytestmark = pytest.mark.xdist_group("reliability-faults")
-
 FAMILIES = ("sync", "async")
 FAULTS = """
 CREATE OR REPLACE FUNCTION inject_line_fault() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -9,13 +9,11 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.support.database import EMPTY, idempotency_keys, orphans, query, row_counts
 from tests.support.faults import Database
 from tests.support.servers import LiveServer
 
-pytestmark = pytest.mark.xdist_group("reliability-load")
 FIXTURE_ROWS = {**EMPTY, "contact": 1, "product": 3, "tag": 2}
 
 

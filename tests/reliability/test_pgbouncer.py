@@ -31,8 +31,6 @@ from sqlalchemy.engine import URL
 from tests.support.database import dsn, scratch_database
 from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, free_port, start_server
 
-pytestmark = pytest.mark.xdist_group("reliability-pgbouncer")
-
 POOL_SIZE = 3  # server connections per database: far fewer than the app's client connections
 APP_ENV = {"SYNC_THREADS": "16", "SYNC_POOL_SIZE": "8", "ASYNC_POOL_SIZE": "8", "POOL_TIMEOUT": "10"}
 STATEMENT_TIMEOUT = "1s"  # set on the database, as the deployment notes say, since the app cannot send it

@@ -10,8 +10,6 @@ from tests.support.database import EMPTY, query, row_counts, waiting_for_locks
 from tests.support.faults import FAULT_ENV, PASSWORD, Database, row_locked, server_env, wait_until
 from tests.support.servers import STOPPED_BY_SIGTERM, start_server
 
-pytestmark = pytest.mark.xdist_group("reliability-shutdown")
-
 
 def refuses_connections(base_url: str) -> bool:
     try:

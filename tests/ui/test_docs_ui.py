@@ -23,8 +23,6 @@ from sqlalchemy.engine import URL
 
 from sale_orders.app import create_app
 
-pytestmark = pytest.mark.xdist_group("chromium")
-
 ABSOLUTE_URL = re.compile(r"https?://")
 REFERENCE = re.compile(r'(?:src|href)="([^"]+)"')
 
