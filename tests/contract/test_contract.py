@@ -134,3 +134,16 @@ def test_item_operations_document_404(contract: dict[str, Any]) -> None:
     for path, item in contract["paths"].items():
         if path.endswith("{item_id}"):
             assert all("404" in operation["responses"] for operation in item.values()), path
+
+
+def test_no_parameter_is_published_as_nullable(contract: dict[str, Any]) -> None:
+    # A query or header parameter is absent or has a value: no client can send a null.
+    parameters = [
+        parameter
+        for item in contract["paths"].values()
+        for op in item.values()
+        for parameter in op.get("parameters", [])
+    ]
+    assert {parameter["name"] for parameter in parameters} >= {"Idempotency-Key", "after", "limit", "item_id"}
+    nullable = [parameter["name"] for parameter in parameters if "null" in json.dumps(parameter["schema"])]
+    assert nullable == []

@@ -14,7 +14,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: OrderCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -85,14 +85,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: OrderCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Order | ProblemDetails]:
     """Create a sale order with its lines and tags
 
     Args:
-        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
-            key and body answers 201 with the object created first and creates nothing; the same key
-            with another body is a 422. Keys are shared by both families.
+        idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
+            body answers 201 with the object created first and creates nothing; the same key with
+            another body is a 422. Keys are shared by both families.
         body (OrderCreate):
 
     Raises:
@@ -119,14 +119,14 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: OrderCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Order | ProblemDetails | None:
     """Create a sale order with its lines and tags
 
     Args:
-        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
-            key and body answers 201 with the object created first and creates nothing; the same key
-            with another body is a 422. Keys are shared by both families.
+        idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
+            body answers 201 with the object created first and creates nothing; the same key with
+            another body is a 422. Keys are shared by both families.
         body (OrderCreate):
 
     Raises:
@@ -148,14 +148,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: OrderCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Order | ProblemDetails]:
     """Create a sale order with its lines and tags
 
     Args:
-        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
-            key and body answers 201 with the object created first and creates nothing; the same key
-            with another body is a 422. Keys are shared by both families.
+        idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
+            body answers 201 with the object created first and creates nothing; the same key with
+            another body is a 422. Keys are shared by both families.
         body (OrderCreate):
 
     Raises:
@@ -180,14 +180,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: OrderCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Order | ProblemDetails | None:
     """Create a sale order with its lines and tags
 
     Args:
-        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
-            key and body answers 201 with the object created first and creates nothing; the same key
-            with another body is a 422. Keys are shared by both families.
+        idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
+            body answers 201 with the object created first and creates nothing; the same key with
+            another body is a 422. Keys are shared by both families.
         body (OrderCreate):
 
     Raises:

@@ -12,18 +12,13 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    after: int | None | Unset = UNSET,
+    after: int | Unset = UNSET,
     limit: int | Unset = 20,
 ) -> dict[str, Any]:
 
     params: dict[str, Any] = {}
 
-    json_after: int | None | Unset
-    if isinstance(after, Unset):
-        json_after = UNSET
-    else:
-        json_after = after
-    params["after"] = json_after
+    params["after"] = after
 
     params["limit"] = limit
 
@@ -81,13 +76,13 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    after: int | None | Unset = UNSET,
+    after: int | Unset = UNSET,
     limit: int | Unset = 20,
 ) -> Response[ProblemDetails | list[Contact]]:
     """List contacts, a page at a time
 
     Args:
-        after (int | None | Unset): return items with an id greater than this: the last id of the
+        after (int | Unset): return items with an id greater than this: the last id of the
             previous page
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
 
@@ -114,13 +109,13 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    after: int | None | Unset = UNSET,
+    after: int | Unset = UNSET,
     limit: int | Unset = 20,
 ) -> ProblemDetails | list[Contact] | None:
     """List contacts, a page at a time
 
     Args:
-        after (int | None | Unset): return items with an id greater than this: the last id of the
+        after (int | Unset): return items with an id greater than this: the last id of the
             previous page
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
 
@@ -142,13 +137,13 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    after: int | None | Unset = UNSET,
+    after: int | Unset = UNSET,
     limit: int | Unset = 20,
 ) -> Response[ProblemDetails | list[Contact]]:
     """List contacts, a page at a time
 
     Args:
-        after (int | None | Unset): return items with an id greater than this: the last id of the
+        after (int | Unset): return items with an id greater than this: the last id of the
             previous page
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
 
@@ -173,13 +168,13 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    after: int | None | Unset = UNSET,
+    after: int | Unset = UNSET,
     limit: int | Unset = 20,
 ) -> ProblemDetails | list[Contact] | None:
     """List contacts, a page at a time
 
     Args:
-        after (int | None | Unset): return items with an id greater than this: the last id of the
+        after (int | Unset): return items with an id greater than this: the last id of the
             previous page
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
 

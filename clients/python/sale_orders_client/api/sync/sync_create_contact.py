@@ -14,7 +14,7 @@ from ...types import UNSET, Response, Unset
 def _get_kwargs(
     *,
     body: ContactCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
     if not isinstance(idempotency_key, Unset):
@@ -82,14 +82,14 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ContactCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Contact | ProblemDetails]:
     """Create a contact
 
     Args:
-        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
-            key and body answers 201 with the object created first and creates nothing; the same key
-            with another body is a 422. Keys are shared by both families.
+        idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
+            body answers 201 with the object created first and creates nothing; the same key with
+            another body is a 422. Keys are shared by both families.
         body (ContactCreate):
 
     Raises:
@@ -116,14 +116,14 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ContactCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Contact | ProblemDetails | None:
     """Create a contact
 
     Args:
-        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
-            key and body answers 201 with the object created first and creates nothing; the same key
-            with another body is a 422. Keys are shared by both families.
+        idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
+            body answers 201 with the object created first and creates nothing; the same key with
+            another body is a 422. Keys are shared by both families.
         body (ContactCreate):
 
     Raises:
@@ -145,14 +145,14 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ContactCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Response[Contact | ProblemDetails]:
     """Create a contact
 
     Args:
-        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
-            key and body answers 201 with the object created first and creates nothing; the same key
-            with another body is a 422. Keys are shared by both families.
+        idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
+            body answers 201 with the object created first and creates nothing; the same key with
+            another body is a 422. Keys are shared by both families.
         body (ContactCreate):
 
     Raises:
@@ -177,14 +177,14 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ContactCreate,
-    idempotency_key: None | str | Unset = UNSET,
+    idempotency_key: str | Unset = UNSET,
 ) -> Contact | ProblemDetails | None:
     """Create a contact
 
     Args:
-        idempotency_key (None | str | Unset): makes a create safe to retry: a retry with the same
-            key and body answers 201 with the object created first and creates nothing; the same key
-            with another body is a 422. Keys are shared by both families.
+        idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
+            body answers 201 with the object created first and creates nothing; the same key with
+            another body is a 422. Keys are shared by both families.
         body (ContactCreate):
 
     Raises:
