@@ -41,3 +41,4 @@ def test_order_pages_hold_lines_and_tags(api: Api) -> None:
     rest = api.other.get("/order", params={"after": first[-1]["id"]}).json()
     assert first + rest == orders
     assert api.get("/order", params={"after": orders[-1]["id"]}).json() == []
+    assert api.get("/order", params={"after": 0}).json() == api.get("/order").json() == orders

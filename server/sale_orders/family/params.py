@@ -1,29 +1,19 @@
 """Path, query and header parameters shared by both families."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar.openapi.spec import OpenAPIType
 from litestar.params import HeaderParameter, PathParameter, QueryParameter
 
 from sale_orders.domain import limits
 
-
-def _absent_when_none(wire_type: OpenAPIType) -> dict[str, Any]:
-    """Publish an optional parameter as its own type: Litestar would add `null`, which no query or header can send.
-
-    The handler sees None when the parameter is absent.
-    """
-    return {"one_of": None, "type": wire_type}
-
-
 ItemId = Annotated[int, PathParameter(ge=1, le=limits.MAX_ID, description="the resource's id")]
 After = Annotated[
-    int | None,
+    int,
     QueryParameter(
-        ge=1,
+        ge=0,
         le=limits.MAX_ID,
-        description="return items with an id greater than this: the last id of the previous page",
-        schema_extra=_absent_when_none(OpenAPIType.INTEGER),
+        description="return items with an id greater than this: the last id of the previous page; 0 for the first",
     ),
 ]
 Limit = Annotated[
@@ -45,6 +35,7 @@ IdempotencyKey = Annotated[
             "makes a create safe to retry: a retry with the same key and body answers 201 with the object created "
             "first and creates nothing; the same key with another body is a 422. Keys are shared by both families."
         ),
-        schema_extra=_absent_when_none(OpenAPIType.STRING),
+        # None means absent: published as a string, since Litestar would add a `null` no header can carry.
+        schema_extra={"one_of": None, "type": OpenAPIType.STRING},
     ),
 ]

@@ -31,7 +31,7 @@ class ContactController(Controller):
 
     @ASYNC.get("/", summary="List contacts, a page at a time")
     async def list_contacts(
-        self, service: NamedDependency[async_services.ContactService], after: After = None, limit: Limit = _PAGE
+        self, service: NamedDependency[async_services.ContactService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Contact]]:
         return EncodedJSON(await service.page(after, limit))
 
@@ -70,7 +70,7 @@ class ProductController(Controller):
 
     @ASYNC.get("/", summary="List products, a page at a time")
     async def list_products(
-        self, service: NamedDependency[async_services.ProductService], after: After = None, limit: Limit = _PAGE
+        self, service: NamedDependency[async_services.ProductService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Product]]:
         return EncodedJSON(await service.page(after, limit))
 
@@ -109,7 +109,7 @@ class TagController(Controller):
 
     @ASYNC.get("/", summary="List tags, a page at a time")
     async def list_tags(
-        self, service: NamedDependency[async_services.TagService], after: After = None, limit: Limit = _PAGE
+        self, service: NamedDependency[async_services.TagService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Tag]]:
         return EncodedJSON(await service.page(after, limit))
 
@@ -145,7 +145,7 @@ class OrderController(Controller):
 
     @ASYNC.get("/", summary="List sale orders with lines and tags, a page at a time")
     async def list_orders(
-        self, service: NamedDependency[async_services.OrderService], after: After = None, limit: Limit = _PAGE
+        self, service: NamedDependency[async_services.OrderService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Order]]:
         return EncodedJSON(await service.page(after, limit))
 

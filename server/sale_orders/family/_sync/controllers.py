@@ -33,7 +33,7 @@ class ContactController(Controller):
 
     @SYNC.get("/", summary="List contacts, a page at a time")
     def list_contacts(
-        self, service: NamedDependency[services.ContactService], after: After = None, limit: Limit = _PAGE
+        self, service: NamedDependency[services.ContactService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Contact]]:
         return EncodedJSON(service.page(after, limit))
 
@@ -72,7 +72,7 @@ class ProductController(Controller):
 
     @SYNC.get("/", summary="List products, a page at a time")
     def list_products(
-        self, service: NamedDependency[services.ProductService], after: After = None, limit: Limit = _PAGE
+        self, service: NamedDependency[services.ProductService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Product]]:
         return EncodedJSON(service.page(after, limit))
 
@@ -111,7 +111,7 @@ class TagController(Controller):
 
     @SYNC.get("/", summary="List tags, a page at a time")
     def list_tags(
-        self, service: NamedDependency[services.TagService], after: After = None, limit: Limit = _PAGE
+        self, service: NamedDependency[services.TagService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Tag]]:
         return EncodedJSON(service.page(after, limit))
 
@@ -145,7 +145,7 @@ class OrderController(Controller):
 
     @SYNC.get("/", summary="List sale orders with lines and tags, a page at a time")
     def list_orders(
-        self, service: NamedDependency[services.OrderService], after: After = None, limit: Limit = _PAGE
+        self, service: NamedDependency[services.OrderService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Order]]:
         return EncodedJSON(service.page(after, limit))
 

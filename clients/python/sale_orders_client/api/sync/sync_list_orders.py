@@ -12,7 +12,7 @@ from ...types import UNSET, Response, Unset
 
 def _get_kwargs(
     *,
-    after: int | Unset = UNSET,
+    after: int | Unset = 0,
     limit: int | Unset = 20,
 ) -> dict[str, Any]:
 
@@ -76,14 +76,14 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    after: int | Unset = UNSET,
+    after: int | Unset = 0,
     limit: int | Unset = 20,
 ) -> Response[ProblemDetails | list[Order]]:
     """List sale orders with lines and tags, a page at a time
 
     Args:
         after (int | Unset): return items with an id greater than this: the last id of the
-            previous page
+            previous page; 0 for the first Default: 0.
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
 
     Raises:
@@ -109,14 +109,14 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    after: int | Unset = UNSET,
+    after: int | Unset = 0,
     limit: int | Unset = 20,
 ) -> ProblemDetails | list[Order] | None:
     """List sale orders with lines and tags, a page at a time
 
     Args:
         after (int | Unset): return items with an id greater than this: the last id of the
-            previous page
+            previous page; 0 for the first Default: 0.
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
 
     Raises:
@@ -137,14 +137,14 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    after: int | Unset = UNSET,
+    after: int | Unset = 0,
     limit: int | Unset = 20,
 ) -> Response[ProblemDetails | list[Order]]:
     """List sale orders with lines and tags, a page at a time
 
     Args:
         after (int | Unset): return items with an id greater than this: the last id of the
-            previous page
+            previous page; 0 for the first Default: 0.
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
 
     Raises:
@@ -168,14 +168,14 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    after: int | Unset = UNSET,
+    after: int | Unset = 0,
     limit: int | Unset = 20,
 ) -> ProblemDetails | list[Order] | None:
     """List sale orders with lines and tags, a page at a time
 
     Args:
         after (int | Unset): return items with an id greater than this: the last id of the
-            previous page
+            previous page; 0 for the first Default: 0.
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
 
     Raises:
