@@ -11,11 +11,12 @@ from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.openapi.spec import Tag
+from litestar.openapi.spec import Components, Tag
 from litestar.plugins.pydantic import PydanticInitPlugin
 from litestar.types import Method
 from sqlalchemy.engine import URL
 
+from sale_orders.api.auth import SECURITY, SECURITY_SCHEMES, api_key_guard
 from sale_orders.api.docs import docs
 from sale_orders.api.edge import HeadAsGet, RequestContext
 from sale_orders.api.headers import add_security_headers, list_every_method_in_allow
@@ -56,6 +57,7 @@ def openapi_config() -> OpenAPIConfig:
         # The docs UI is /docs (served offline); Litestar's own UIs under /schema would load from a CDN.
         render_plugins=[JsonRenderPlugin()],
         create_examples=False,
+        components=Components(security_schemes=SECURITY_SCHEMES),
         tags=[
             Tag(name=SYNC.name, description="`def` handlers in a thread pool, SQLAlchemy Session over psycopg2"),
             Tag(name=ASYNC.name, description="`async def` handlers on the event loop, AsyncSession over asyncpg"),
@@ -97,11 +99,15 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         msg = "no database configured: set DATABASE_URL, or run `sale-orders serve` to start an embedded PostgreSQL"
         raise RuntimeError(msg)
     databases = database_configs(url, settings)
+    # Without keys no guard is installed: an open API pays nothing per request for access control.
+    guards = [api_key_guard(settings.api_key_scopes)] if settings.api_key_scopes else []
     families = [
         Router(
             path=family.path,
             route_handlers=controllers.CONTROLLERS,
             tags=[family.name],
+            guards=guards,
+            security=SECURITY,
             dependencies={"db_session": Provide(config.provide_session, sync_to_thread=False)},
         )
         for family, controllers, config in (

@@ -1,5 +1,6 @@
 """The `sale-orders` command: serve the API, migrate the database, fill it with demo data, export contracts."""
 
+import ipaddress
 import logging
 import logging.config
 import os
@@ -40,6 +41,16 @@ def database(settings: Settings) -> Iterator[URL]:
             yield url
         finally:
             log.info("stopping embedded PostgreSQL ...")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine (0.0.0.0 and :: accept them from anywhere)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may resolve to any interface
+        return False
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -93,6 +104,14 @@ def serve(  # noqa: PLR0913, PLR0917 - one parameter per option
     from sale_orders.tools.metrics_dir import shared_metrics_directory  # noqa: PLC0415
 
     settings = Settings()
+    if not settings.api_key_scopes and not is_loopback(host):
+        click.secho(
+            f"WARNING: serving on {host} without API keys: anyone who can reach this address can change or delete"
+            " every order. Set API_KEYS (`sale-orders api-key` makes a key), or bind to 127.0.0.1.",
+            fg="red",
+            bold=True,
+            err=True,
+        )
     with database(settings) as url, shared_metrics_directory(settings.prometheus_multiproc_dir, workers):
         if migrate:
             upgrade(url)
@@ -202,23 +221,29 @@ def client(output: Path) -> None:
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.option("--url", help="base URL of the deployment to test; default: a scratch `serve` on a free port")
+@click.option(
+    "--api-key",
+    envvar="SALE_ORDERS_API_KEY",
+    help="a write key of the deployment at --url [env: SALE_ORDERS_API_KEY]; a scratch server gets a fresh one",
+)
 @click.option("--max-examples", default=200, show_default=True, help="examples per operation")
 @click.pass_context
-def contract(ctx: click.Context, url: str | None, max_examples: int) -> None:
-    """Run Schemathesis (contracts/schemathesis.toml) on contracts/openapi.json against a live server.
+def contract(ctx: click.Context, url: str | None, api_key: str | None, max_examples: int) -> None:
+    """Run Schemathesis (schemathesis.toml) on contracts/openapi.json against a live server, one family at a time.
 
-    Extra arguments go to `schemathesis run` (e.g. `--seed 1`, `--report junit`).
+    Extra arguments go to `schemathesis run` (e.g. `--seed 1`, `--workers 4`, `--report junit`).
     """
+    from sale_orders.api.auth import api_key_digest, new_api_key  # noqa: PLC0415
     from sale_orders.tools.servers import scratch_server  # noqa: PLC0415
 
-    def run(base_url: str) -> int:
+    def run(base_url: str, key: str) -> int:
         # One run per family: Schemathesis tracks deleted resources by path, so a contact deleted through
         # /sync would look lost to a request through /async. tests/contract covers the families together.
         codes = []
         for paths in ("^/(sync/|health)", "^/async/"):
             command = [
                 str(Path(sys.executable).with_name("schemathesis")),
-                "--config-file=contracts/schemathesis.toml",
+                "--config-file=schemathesis.toml",
                 "run",
                 "contracts/openapi.json",
                 f"--url={base_url}",
@@ -227,14 +252,40 @@ def contract(ctx: click.Context, url: str | None, max_examples: int) -> None:
                 *ctx.args,
             ]
             click.echo(" ".join(command), err=True)
-            codes.append(subprocess.call(command))  # noqa: S603 - our own tool
+            # The key reaches Schemathesis through the environment, never through a command line or a log.
+            env = {**os.environ, "SALE_ORDERS_API_KEY": key}
+            codes.append(subprocess.call(command, env=env))  # noqa: S603 - our own tool
         return max(codes)
 
     if url is not None:
-        sys.exit(run(url.rstrip("/")))
-    with scratch_server() as base_url:
-        code = run(base_url)
+        if not api_key:
+            raise click.UsageError("testing a deployment needs one of its write keys: set SALE_ORDERS_API_KEY")
+        sys.exit(run(url.rstrip("/"), api_key))
+    key = new_api_key()
+    with scratch_server(env={"API_KEYS": f"write:{api_key_digest(key)}"}) as base_url:
+        code = run(base_url, key)
     sys.exit(code)
+
+
+@main.command("api-key")
+@click.option(
+    "--scope",
+    type=click.Choice(["write", "read"]),
+    default="write",
+    show_default=True,
+    help="write: every operation; read: GET only",
+)
+def api_key(scope: str) -> None:
+    """Make a new API key: the key for a client, and the entry to add to the server's API_KEYS.
+
+    The server keeps only the key's SHA-256, so the key is shown once: keep it now.
+    """
+    from sale_orders.api.auth import api_key_digest, new_api_key  # noqa: PLC0415
+
+    key = new_api_key()
+    click.echo(f"SALE_ORDERS_API_KEY={key}")
+    click.echo(f"API_KEYS={scope}:{api_key_digest(key)}")
+    click.echo("API_KEYS takes several entries, comma-separated; clients send `Authorization: Bearer <key>`", err=True)
 
 
 @main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})

@@ -95,12 +95,22 @@ def _resolve(node: Any, document: dict[str, Any]) -> Any:
     return node
 
 
+def _resolve_security(requirements: list[dict[str, list[str]]], document: dict[str, Any]) -> list[Any]:
+    """Security requirements with each scheme's name replaced by its definition: equal schemes, equal operations."""
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    return [
+        [{"scheme": schemes.get(name), "scopes": scopes} for name, scopes in sorted(requirement.items())]
+        for requirement in requirements
+    ]
+
+
 def family_differences(document: dict[str, Any]) -> list[str]:
     """How the two families differ as a contract, beyond their path prefix, operationId and tag.
 
     Returns:
-        One line per difference: an operation only one family has, or one whose parameters, request body
-        or responses differ once every `$ref` is resolved. Empty when the families are identical.
+        One line per difference: an operation only one family has, or one whose parameters, request body,
+        responses or security differ once every `$ref` and security scheme name is resolved. Empty when the
+        families are identical.
     """
     operations: dict[str, dict[tuple[str, str], Any]] = {family: {} for family in FAMILIES}
     for path, item in document.get("paths", {}).items():
@@ -109,6 +119,8 @@ def family_differences(document: dict[str, Any]) -> list[str]:
             continue
         for method, operation in item.items():
             comparable = {k: v for k, v in operation.items() if k not in {"operationId", "tags"}}
+            if "security" in comparable:
+                comparable["security"] = _resolve_security(comparable["security"], document)
             operations[family][(f"/{rest}", method)] = _resolve(comparable, document)
     differences = []
     for (rest, method), operation in sorted(operations["sync"].items()):

@@ -5,14 +5,18 @@
 """
 
 import os
+import re
 from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
+
+ApiKeyScope = Literal["read", "write"]
+_API_KEY_ENTRY = re.compile(r"(read|write):([0-9a-fA-F]{64})")
 
 # A thread per core is far too few for handlers that mostly wait for PostgreSQL (README, "Sync or async").
 _DEFAULT_THREADS = min(32, (os.cpu_count() or 1) * 8)
@@ -21,7 +25,8 @@ _DEFAULT_THREADS = min(32, (os.cpu_count() or 1) * 8)
 class Settings(BaseSettings):
     """Runtime configuration; every field can be set by an environment variable of the same name."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+    # Errors name the variable, never its value: a value may be a password or a key pasted in the wrong place.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False, hide_input_in_errors=True)
 
     database_url: SecretStr | None = Field(
         default=None, description="postgresql://user:pass@host:port/db; unset: embedded PostgreSQL"
@@ -75,6 +80,24 @@ class Settings(BaseSettings):
     def idempotency_window(self) -> timedelta:
         return timedelta(hours=self.idempotency_window_hours)
 
+    api_keys: SecretStr = Field(
+        default=SecretStr(""),
+        description="comma-separated `write:<sha256 hex>` or `read:<sha256 hex>` entries, one per API key: the"
+        " SHA-256 of the key and what it may do (read: GET only; write: everything). Set: every /sync and /async"
+        " request needs `Authorization: Bearer <key>`. Empty: the API is open. `sale-orders api-key` makes a key",
+    )
+
+    @field_validator("api_keys")
+    @classmethod
+    def _api_keys_are_scoped_digests(cls, value: SecretStr) -> SecretStr:
+        _parse_api_keys(value.get_secret_value())
+        return value
+
+    @cached_property
+    def api_key_scopes(self) -> dict[str, ApiKeyScope]:
+        """The scope of each configured API key, by the key's SHA-256 (lowercase hex); empty: no keys."""
+        return _parse_api_keys(self.api_keys.get_secret_value())
+
     @property
     def allowed_origins(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
@@ -94,6 +117,19 @@ class Settings(BaseSettings):
                 database=self.db_name,
             )
         return None
+
+
+def _parse_api_keys(text: str) -> dict[str, ApiKeyScope]:
+    scopes: dict[str, ApiKeyScope] = {}
+    for position, entry in enumerate((part.strip() for part in text.split(",") if part.strip()), start=1):
+        match = _API_KEY_ENTRY.fullmatch(entry)
+        if match is None:
+            # Name the entry by position: it may be a key pasted by mistake, which must not reach a log.
+            msg = f"API_KEYS entry {position} is not `read:<sha256 hex>` or `write:<sha256 hex>`"
+            raise ValueError(msg)
+        scope, digest = match.groups()
+        scopes[digest.lower()] = "write" if scope == "write" else "read"
+    return scopes
 
 
 def with_driver(url: URL | str, driver: str) -> URL:

@@ -1,4 +1,4 @@
-"""Every API test body runs against /sync and /async through the `api` fixture."""
+"""Every API test body runs against /sync and /async through the `api` (or `secured_api`) fixture."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +12,7 @@ from sqlalchemy.engine import URL, make_url
 from sale_orders.app import create_app
 from sale_orders.db.migrate import upgrade
 from tests.support.api import Api
+from tests.support.auth import settings_with_keys
 from tests.support.database import StatementLog, embedded_data_dir, execute, truncate
 
 
@@ -54,3 +55,15 @@ def logged_api(logged_server: LoggedServer, family: str) -> Api:
 @pytest.fixture
 def server_log(logged_server: LoggedServer) -> StatementLog:
     return logged_server.log
+
+
+@pytest.fixture(scope="session")
+def secured_client(database_url: URL) -> Iterator[TestClient[Litestar]]:
+    """A second app on the tests' database, configured with API keys (tests.support.auth)."""
+    with TestClient(create_app(database_url, settings_with_keys())) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def secured_api(secured_client: TestClient[Litestar], family: str) -> Api:
+    return Api(secured_client, family)

@@ -147,3 +147,31 @@ def test_no_parameter_is_published_as_nullable(contract: dict[str, Any]) -> None
     assert {parameter["name"] for parameter in parameters} >= {"Idempotency-Key", "after", "limit", "item_id"}
     nullable = [parameter["name"] for parameter in parameters if "null" in json.dumps(parameter["schema"])]
     assert nullable == []
+
+
+def test_every_family_operation_requires_the_bearer_scheme(contract: dict[str, Any]) -> None:
+    scheme = contract["components"]["securitySchemes"]["ApiKey"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer")
+    for path, item in contract["paths"].items():
+        for operation in item.values():
+            if path.split("/")[1] in {"sync", "async"}:
+                assert operation["security"] == [{"ApiKey": []}], path
+                assert {"401", "403"} <= set(operation["responses"]), path
+            else:  # /health stays open
+                assert "security" not in operation, path
+
+
+def test_the_family_checker_compares_security(contract: dict[str, Any]) -> None:
+    unsecured = copy.deepcopy(contract)
+    del _operation(unsecured, "/async/order", "post")["security"]
+    assert family_differences(unsecured) == ["POST /order: the families' security differ"]
+
+    # Another scheme for one family: a difference when it is defined otherwise, none when defined alike.
+    for definition, expected in [
+        ({"type": "apiKey", "in": "header", "name": "X-Key"}, ["GET /tag: the families' security differ"]),
+        (contract["components"]["securitySchemes"]["ApiKey"], []),
+    ]:
+        renamed = copy.deepcopy(contract)
+        renamed["components"]["securitySchemes"]["Other"] = definition
+        _operation(renamed, "/sync/tag", "get")["security"] = [{"Other": []}]
+        assert family_differences(renamed) == expected

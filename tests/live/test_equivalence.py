@@ -7,20 +7,17 @@ where rows are known to exist.
 """
 
 import asyncio
-import json
 import uuid
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
-import schemathesis
 from email_validator import validate_email
 from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from sale_orders.contract import CONTRACT_PATH
 from sale_orders.domain import limits
 from sale_orders_client import Client
 from sale_orders_client.models import (
@@ -34,13 +31,11 @@ from sale_orders_client.models import (
     TagUpdate,
 )
 from sale_orders_client.types import Response
-from tests.support import REPO_ROOT
-from tests.support.contract import as_httpx_request
+from tests.support.contract import as_httpx_request, data_schema
 from tests.support.sdk import operation
 from tests.support.servers import LiveServer
 
-CONTRACT = json.loads((REPO_ROOT / CONTRACT_PATH).read_text())
-schema = schemathesis.openapi.from_dict(CONTRACT)
+schema = data_schema()
 RESOURCES = ("contact", "product", "tag", "order")
 BODIES = {r: schema[f"/sync/{r}"]["POST"].as_strategy().map(lambda case: case.body) for r in RESOURCES}
 CHANGES = {r: schema[f"/sync/{r}/{{item_id}}"]["PATCH"].as_strategy().map(lambda case: case.body) for r in RESOURCES}

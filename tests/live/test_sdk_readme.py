@@ -7,23 +7,25 @@ import sys
 import pytest
 
 from tests.support import REPO_ROOT
+from tests.support.auth import WRITE_KEY
 from tests.support.servers import LiveServer, clean_env
 
 README = REPO_ROOT / "clients/python/README.md"
 EXAMPLES = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.DOTALL)
 
 
-def test_the_readme_has_examples_for_both_families() -> None:
+def test_the_readme_has_examples_for_both_families_with_a_key() -> None:
     assert len(EXAMPLES) == 2
     assert "api.sync import" in EXAMPLES[0]
     assert "api.async_ import" in EXAMPLES[1]
+    assert all("AuthenticatedClient(" in example for example in EXAMPLES)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=["blocking", "asyncio"])
-def test_readme_example_runs(live_server: LiveServer, example: str) -> None:
+def test_readme_example_runs_against_a_server_with_keys(secured_live_server: LiveServer, example: str) -> None:
     result = subprocess.run(
         [sys.executable, "-c", example],
-        env=clean_env(SALE_ORDERS_URL=live_server.base_url),
+        env=clean_env(SALE_ORDERS_URL=secured_live_server.base_url, SALE_ORDERS_API_KEY=WRITE_KEY),
         capture_output=True,
         text=True,
         timeout=60,

@@ -48,6 +48,8 @@ class ProblemDetails(SQLModel):
 # status -> (type, title) of the problem; the `type` is the stable part a client may branch on.
 KINDS: dict[int, tuple[str, str]] = {
     400: ("validation-error", "The request is not valid"),
+    401: ("unauthorized", "An API key is required"),
+    403: ("forbidden", "The API key may not do this"),
     404: ("not-found", "No such resource"),
     405: ("method-not-allowed", HTTPStatus(405).phrase),
     409: ("conflict", "The request conflicts with the stored data"),
@@ -66,6 +68,8 @@ _DOMAIN: dict[type[DomainError], tuple[int, str, str]] = {
 # What each documented error status means, in the contract.
 _DESCRIPTIONS = {
     400: "Invalid input: a value has the wrong type, is out of bounds, or is unknown",
+    401: "No API key, or not a valid one (when the server is configured with API keys)",
+    403: "A read-only API key on an operation that changes data",
     404: "No resource has this id",
     409: "Conflicts with stored data: a duplicate name, or still used by an order",
     413: f"The body is larger than {limits.MAX_BODY_BYTES // 1024} KiB",

@@ -14,6 +14,9 @@ from litestar.types import Dependencies
 
 from sale_orders.api.problems import problem_responses
 
+# Every operation of a family may answer these once API keys are configured (sale_orders.api.auth).
+AUTH_PROBLEMS = (401, 403)
+
 
 @dataclass(frozen=True)
 class Family:
@@ -27,7 +30,8 @@ class Family:
         return f"/{self.name}"
 
     def _options(self, summary: str, problems: Iterable[int]) -> dict[str, Any]:
-        return {"summary": summary, "sync_to_thread": self.sync_to_thread, "responses": problem_responses(problems)}
+        responses = problem_responses([*AUTH_PROBLEMS, *problems])
+        return {"summary": summary, "sync_to_thread": self.sync_to_thread, "responses": responses}
 
     def get(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> get:
         return get(path, **self._options(summary, problems))

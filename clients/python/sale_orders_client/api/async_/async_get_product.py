@@ -38,6 +38,16 @@ def _parse_response(
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = ProblemDetails.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ProblemDetails.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = ProblemDetails.from_dict(response.json())
 
@@ -68,7 +78,7 @@ def _build_response(
 def sync_detailed(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 ) -> Response[ProblemDetails | Product]:
     """Read a product
 
@@ -97,7 +107,7 @@ def sync_detailed(
 def sync(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 ) -> ProblemDetails | Product | None:
     """Read a product
 
@@ -121,7 +131,7 @@ def sync(
 async def asyncio_detailed(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 ) -> Response[ProblemDetails | Product]:
     """Read a product
 
@@ -148,7 +158,7 @@ async def asyncio_detailed(
 async def asyncio(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 ) -> ProblemDetails | Product | None:
     """Read a product
 

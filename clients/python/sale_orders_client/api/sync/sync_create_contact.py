@@ -46,6 +46,16 @@ def _parse_response(
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = ProblemDetails.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ProblemDetails.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 413:
         response_413 = ProblemDetails.from_dict(response.json())
 
@@ -80,7 +90,7 @@ def _build_response(
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: ContactCreate,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Contact | ProblemDetails]:
@@ -114,7 +124,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: ContactCreate,
     idempotency_key: str | Unset = UNSET,
 ) -> Contact | ProblemDetails | None:
@@ -143,7 +153,7 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: ContactCreate,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Contact | ProblemDetails]:
@@ -175,7 +185,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: ContactCreate,
     idempotency_key: str | Unset = UNSET,
 ) -> Contact | ProblemDetails | None:

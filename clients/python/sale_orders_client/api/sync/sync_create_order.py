@@ -44,6 +44,16 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = ProblemDetails.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ProblemDetails.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 409:
         response_409 = ProblemDetails.from_dict(response.json())
 
@@ -83,7 +93,7 @@ def _build_response(
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: OrderCreate,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Order | ProblemDetails]:
@@ -117,7 +127,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: OrderCreate,
     idempotency_key: str | Unset = UNSET,
 ) -> Order | ProblemDetails | None:
@@ -146,7 +156,7 @@ def sync(
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: OrderCreate,
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Order | ProblemDetails]:
@@ -178,7 +188,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: OrderCreate,
     idempotency_key: str | Unset = UNSET,
 ) -> Order | ProblemDetails | None:

@@ -34,6 +34,16 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = ProblemDetails.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ProblemDetails.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = ProblemDetails.from_dict(response.json())
 
@@ -69,7 +79,7 @@ def _build_response(
 def sync_detailed(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 ) -> Response[Any | ProblemDetails]:
     """Delete a product no order uses
 
@@ -98,7 +108,7 @@ def sync_detailed(
 def sync(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 ) -> Any | ProblemDetails | None:
     """Delete a product no order uses
 
@@ -122,7 +132,7 @@ def sync(
 async def asyncio_detailed(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 ) -> Response[Any | ProblemDetails]:
     """Delete a product no order uses
 
@@ -149,7 +159,7 @@ async def asyncio_detailed(
 async def asyncio(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 ) -> Any | ProblemDetails | None:
     """Delete a product no order uses
 

@@ -47,6 +47,16 @@ def _parse_response(
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = ProblemDetails.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ProblemDetails.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = ProblemDetails.from_dict(response.json())
 
@@ -82,7 +92,7 @@ def _build_response(
 def sync_detailed(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: ProductUpdate,
 ) -> Response[ProblemDetails | Product]:
     """Change a product
@@ -114,7 +124,7 @@ def sync_detailed(
 def sync(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: ProductUpdate,
 ) -> ProblemDetails | Product | None:
     """Change a product
@@ -141,7 +151,7 @@ def sync(
 async def asyncio_detailed(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: ProductUpdate,
 ) -> Response[ProblemDetails | Product]:
     """Change a product
@@ -171,7 +181,7 @@ async def asyncio_detailed(
 async def asyncio(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: ProductUpdate,
 ) -> ProblemDetails | Product | None:
     """Change a product

@@ -45,6 +45,16 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_400
 
+    if response.status_code == 401:
+        response_401 = ProblemDetails.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = ProblemDetails.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = ProblemDetails.from_dict(response.json())
 
@@ -85,7 +95,7 @@ def _build_response(
 def sync_detailed(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: TagUpdate,
 ) -> Response[ProblemDetails | Tag]:
     """Rename a tag
@@ -117,7 +127,7 @@ def sync_detailed(
 def sync(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: TagUpdate,
 ) -> ProblemDetails | Tag | None:
     """Rename a tag
@@ -144,7 +154,7 @@ def sync(
 async def asyncio_detailed(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: TagUpdate,
 ) -> Response[ProblemDetails | Tag]:
     """Rename a tag
@@ -174,7 +184,7 @@ async def asyncio_detailed(
 async def asyncio(
     item_id: int,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: TagUpdate,
 ) -> ProblemDetails | Tag | None:
     """Rename a tag
