@@ -59,6 +59,7 @@ def main() -> None:
 
     Configure with DATABASE_URL (or the DB_HOST/DB_PORT/DB_NAME/DB_USER/DB_PASSWORD variables) in the
     environment or a .env file; without them an embedded PostgreSQL 18 keeps its data in DATA_DIR (.data).
+    API_KEYS (see `api-key`) makes every /sync and /async request need `Authorization: Bearer <key>`.
     """
     logging.config.dictConfig(logging_config(Settings().log_format))
 
