@@ -43,8 +43,11 @@ def test_no_key_is_a_401_on_every_operation(secured_api: Api) -> None:
         assert response.headers["www-authenticate"] == 'Bearer realm="sale-orders"', (method, path)
 
 
+# Ids of their own: the keys are random per process, and pytest-xdist needs every worker to collect the same ids.
 @pytest.mark.parametrize(
-    "authorization", [f"Bearer {WRITE_KEY}x", "Bearer not-a-key", f"Basic {WRITE_KEY}", f"{WRITE_KEY}", "Bearer "]
+    "authorization",
+    [f"Bearer {WRITE_KEY}x", "Bearer not-a-key", f"Basic {WRITE_KEY}", f"{WRITE_KEY}", "Bearer "],
+    ids=["key-plus-a-character", "unknown-key", "basic-scheme", "no-scheme", "empty-key"],
 )
 def test_an_unknown_key_or_scheme_is_a_401_on_every_operation(secured_api: Api, authorization: str) -> None:
     for method, path in operations(secured_api.family):
@@ -115,7 +118,11 @@ def test_with_keys_only_the_families_are_guarded(secured_client: TestClient[Lite
     assert all(path.startswith(("/sync/", "/async/")) for path in guarded), guarded
 
 
-@pytest.mark.parametrize("entry", [f"write:{WRITE_KEY}", "admin:" + "0" * 64, "write:" + "0" * 63, "0" * 64])
+@pytest.mark.parametrize(
+    "entry",
+    [f"write:{WRITE_KEY}", "admin:" + "0" * 64, "write:" + "0" * 63, "0" * 64],
+    ids=["a-key-not-its-digest", "unknown-scope", "short-digest", "no-scope"],
+)
 def test_a_malformed_api_keys_setting_is_refused_without_echoing_it(
     monkeypatch: pytest.MonkeyPatch, entry: str
 ) -> None:
