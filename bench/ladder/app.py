@@ -44,7 +44,7 @@ def async_handlers(database: Any, bodies: Bodies) -> list[HTTPRouteHandler]:
         return bodies.answer_contact(await database.create_contact(data.name, data.email))
 
     @get("/order", media_type=MediaType.JSON)
-    async def list_orders(after: After = None, limit: Limit = DEFAULT_PAGE_SIZE) -> bytes:
+    async def list_orders(after: After = 0, limit: Limit = DEFAULT_PAGE_SIZE) -> bytes:
         return await database.page(after, limit)
 
     @post("/order", media_type=MediaType.JSON)
@@ -63,7 +63,7 @@ def sync_handlers(database: Any, bodies: Bodies) -> list[HTTPRouteHandler]:
         return bodies.answer_contact(database.create_contact(data.name, data.email))
 
     @get("/order", media_type=MediaType.JSON, sync_to_thread=True)
-    def list_orders(after: After = None, limit: Limit = DEFAULT_PAGE_SIZE) -> bytes:
+    def list_orders(after: After = 0, limit: Limit = DEFAULT_PAGE_SIZE) -> bytes:
         return database.page(after, limit)
 
     @post("/order", media_type=MediaType.JSON, sync_to_thread=True)

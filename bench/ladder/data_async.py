@@ -37,8 +37,8 @@ class RawAsyncpg:
         (row,) = await self._fetch(SQL.insert_contact, {"name": name, "email": email})
         return dict(row)
 
-    async def page(self, after: int | None, limit: int) -> bytes:
-        return page(await self._fetch(SQL.order_page, {"after": after or 0, "limit": limit}))
+    async def page(self, after: int, limit: int) -> bytes:
+        return page(await self._fetch(SQL.order_page, {"after": after, "limit": limit}))
 
     async def create_order(self, order: NewOrder) -> bytes:
         return order.created(await self._fetch(SQL.create_order, order.parameters()))
@@ -58,8 +58,8 @@ class _StatementRung:
         (row,) = await self._rows(queries.CONTACTS.insert, {"name": name, "email": email})
         return dict(row._mapping)  # noqa: SLF001 - public, underscored against column names
 
-    async def page(self, after: int | None, limit: int) -> bytes:
-        return page(await self._rows(queries.ORDER_PAGE, {"after": after or 0, "limit": limit}))
+    async def page(self, after: int, limit: int) -> bytes:
+        return page(await self._rows(queries.ORDER_PAGE, {"after": after, "limit": limit}))
 
     async def create_order(self, order: NewOrder) -> bytes:
         return order.created(await self._rows(queries.CREATE_ORDER, order.parameters()))

@@ -49,8 +49,8 @@ class RawPsycopg2:
         columns, (row,) = self._fetch(SQL.insert_contact, {"name": name, "email": email})
         return dict(zip(columns, row, strict=True))
 
-    def page(self, after: int | None, limit: int) -> bytes:
-        return page(self._fetch(SQL.order_page, {"after": after or 0, "limit": limit})[1])
+    def page(self, after: int, limit: int) -> bytes:
+        return page(self._fetch(SQL.order_page, {"after": after, "limit": limit})[1])
 
     def create_order(self, order: NewOrder) -> bytes:
         return order.created(self._fetch(SQL.create_order, order.parameters())[1])
@@ -70,8 +70,8 @@ class _StatementRung:
         (row,) = self._rows(queries.CONTACTS.insert, {"name": name, "email": email})
         return dict(row._mapping)  # noqa: SLF001 - public, underscored against column names
 
-    def page(self, after: int | None, limit: int) -> bytes:
-        return page(self._rows(queries.ORDER_PAGE, {"after": after or 0, "limit": limit}))
+    def page(self, after: int, limit: int) -> bytes:
+        return page(self._rows(queries.ORDER_PAGE, {"after": after, "limit": limit}))
 
     def create_order(self, order: NewOrder) -> bytes:
         return order.created(self._rows(queries.CREATE_ORDER, order.parameters()))
