@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpoints import BY_NAME, CEILING, LIST_ORDERS, POST_CONTACT, POST_ORDER, Endpoint
-from environment import ServerProcess
 from ladder.rungs import rungs_for
 from report import Row
 from scenarios import WARMUP_CONNECTIONS, Bench, HarnessError, Progress, as_row, summary
+
+from sale_orders.tools.servers import ServerProcess
 
 ENDPOINTS = tuple(BY_NAME[name] for name in (POST_CONTACT, LIST_ORDERS, POST_ORDER))
 PRODUCT = "product"

@@ -24,7 +24,6 @@ from endpoints import DemoIds
 from environment import (
     BENCH_DIR,
     CpuMeter,
-    ServerProcess,
     api_server,
     ceiling_server,
     ladder_server,
@@ -58,6 +57,7 @@ from sale_orders.db.demo import DemoSize, load_demo_data
 from sale_orders.db.migrate import upgrade
 from sale_orders.settings import Settings
 from sale_orders.tools.scrape import MetricsCapture
+from sale_orders.tools.servers import ServerProcess
 
 BUSY_LOAD = 0.5
 
