@@ -24,6 +24,7 @@ import asyncpg  # type: ignore[import-untyped]
 import msgspec
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from sale_orders.db import queries
 from sale_orders.domain import order_json
@@ -36,7 +37,9 @@ Send = Callable[[Message], Awaitable[None]]
 
 def _asyncpg(statement: ClauseElement, **kwargs: Any) -> tuple[str, tuple[str, ...]]:
     """The statement's text for asyncpg (`$1`, `$2`, ...), and the names of its parameters in that order."""
-    compiled = statement.compile(dialect=asyncpg_dialect.dialect(), **kwargs)
+    dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialects are unannotated
+    compiled = statement.compile(dialect=dialect, **kwargs)
+    assert isinstance(compiled, SQLCompiler)  # a statement, not DDL: it has bound parameters
     return str(compiled), tuple(compiled.positiontup or ())
 
 

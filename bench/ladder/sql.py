@@ -12,11 +12,15 @@ from typing import Any, Literal
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.dialects.postgresql import psycopg2 as psycopg2_dialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from sale_orders.db import queries
 
 Driver = Literal["asyncpg", "psycopg2"]
-DIALECTS = {"asyncpg": asyncpg_dialect.dialect(), "psycopg2": psycopg2_dialect.dialect()}
+DIALECTS = {
+    "asyncpg": asyncpg_dialect.dialect(),  # type: ignore[no-untyped-call]  # SQLAlchemy's dialects are unannotated
+    "psycopg2": psycopg2_dialect.dialect(),  # type: ignore[no-untyped-call]
+}
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Statement:
     @classmethod
     def of(cls, statement: ClauseElement, driver: Driver, **kwargs: Any) -> "Statement":
         compiled = statement.compile(dialect=DIALECTS[driver], **kwargs)
+        assert isinstance(compiled, SQLCompiler)  # a statement, not DDL: it has bound parameters
         return cls(str(compiled), tuple(compiled.positiontup or ()))
 
     def bind(self, values: Mapping[str, Any]) -> Any:
