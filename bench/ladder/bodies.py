@@ -71,7 +71,7 @@ class Bodies:
     order: Any
     contact_out: Any  # the return annotation of a contact create: Litestar serialises by it
 
-    def answer_contact(self, row: dict[str, Any]) -> Any:
+    def answer_contact(self, row: dict[str, Any]) -> object:
         if isinstance(self.contact_out, type) and issubclass(self.contact_out, BaseModel):
             # As the product: a created row was validated on its way in, so the answer is not validated again.
             return self.contact_out.model_construct(**row)

@@ -11,18 +11,27 @@ product's own (`database_configs`), so pools, connect arguments and session opti
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Executable
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from ladder.orders import NewOrder, page
 from ladder.sql import Statement, Statements
 from sale_orders.db import queries
 
 SQL = Statements.of("asyncpg")
+
+
+class AsyncDatabase(Protocol):
+    """What the async handlers call, whichever rung answers."""
+
+    async def create_contact(self, name: str, email: str) -> dict[str, Any]: ...
+
+    async def page(self, after: int, limit: int) -> bytes: ...
+
+    async def create_order(self, order: NewOrder) -> bytes: ...
 
 
 class RawAsyncpg:

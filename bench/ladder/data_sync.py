@@ -7,17 +7,27 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from psycopg2.pool import ThreadedConnectionPool
 from sqlalchemy import Connection, Engine, Executable
-from sqlmodel import Session
+from sqlalchemy.orm import Session
 
 from ladder.orders import NewOrder, page
 from ladder.sql import Statement, Statements
 from sale_orders.db import queries
 
 SQL = Statements.of("psycopg2")
+
+
+class SyncDatabase(Protocol):
+    """What the sync handlers call, whichever rung answers."""
+
+    def create_contact(self, name: str, email: str) -> dict[str, Any]: ...
+
+    def page(self, after: int, limit: int) -> bytes: ...
+
+    def create_order(self, order: NewOrder) -> bytes: ...
 
 
 class RawPsycopg2:
