@@ -140,7 +140,7 @@ def test_bench_ab_compares_head_with_the_working_tree_in_alternating_rounds(tmp_
                 assert comparison[version]["requests_per_s"] > 0, comparison
             assert comparison["ratio_b_to_a"] is not None
             assert len(comparison["round_ratios"]) == ab["rounds"] == 2
-    first_of_each_round = {}
+    first_of_each_round: dict[int, str] = {}
     for run in ab["runs"]:
         first_of_each_round.setdefault(run["round"], run["version"])
     assert first_of_each_round == {1: "A", 2: "B"}

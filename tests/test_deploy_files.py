@@ -254,7 +254,10 @@ def test_env_example_documents_exactly_the_settings_and_the_compose_variables() 
 
 def test_env_example_values_are_valid_settings() -> None:
     example = _example()
-    values = {name.lower(): value for name, (value, _) in example.items() if name not in COMPOSE_VARIABLES}
+    # Strings, as the environment gives them: pydantic-settings parses each into its field's type.
+    values: dict[str, Any] = {
+        name.lower(): value for name, (value, _) in example.items() if name not in COMPOSE_VARIABLES
+    }
     settings = Settings(_env_file=None, **values)
     assert settings.configured_url is not None
     assert settings.configured_url.drivername == "postgresql"

@@ -11,7 +11,7 @@ from sale_orders.domain import limits, order_json, schemas
 
 ORDERS = TypeAdapter(list[schemas.Order])
 
-names = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=40)
+names = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), min_size=1, max_size=40)
 ids = st.integers(1, limits.MAX_ID)
 prices = st.integers(0, int(limits.MAX_PRICE * 100)).map(lambda cents: Decimal(cents) / 100)
 lines = st.tuples(ids, st.integers(1, limits.MAX_QUANTITY), prices)
@@ -20,7 +20,9 @@ orders = st.lists(st.tuples(names, ids, st.lists(lines, max_size=5), st.lists(ta
 
 
 @given(orders)
-def test_encoded_orders_are_the_json_of_the_order_model(drawn: list[tuple[str, int, list, list]]) -> None:
+def test_encoded_orders_are_the_json_of_the_order_model(
+    drawn: list[tuple[str, int, list[tuple[int, int, Decimal]], list[tuple[int, str]]]],
+) -> None:
     heads, line_rows, tag_rows, models = [], [], [], []
     for order_id, (name, contact_id, order_lines, order_tags) in enumerate(drawn, start=1):
         heads.append((order_id, name, contact_id))

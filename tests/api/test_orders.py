@@ -16,7 +16,9 @@ def count_rows(database_url: URL) -> dict[str, int]:
         counts = {}
         for table in ("sale_order", "sale_order_line", "sale_order_tag"):
             cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed table names
-            counts[table] = cursor.fetchone()[0]
+            row = cursor.fetchone()
+            assert row is not None
+            counts[table] = row[0]
     connection.close()
     return counts
 

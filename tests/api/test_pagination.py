@@ -1,19 +1,25 @@
 """Lists are keyset pages: bounded, stable, and the same through both families."""
 
+from typing import TYPE_CHECKING, Any
+
 import pytest
 
 from tests.support.api import Api
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 
 @pytest.mark.parametrize("path", ["/contact", "/product", "/tag"])
 def test_pages_walk_every_item_once_in_id_order(api: Api, path: str) -> None:
-    bodies = {
+    bodies: dict[str, Callable[[int], dict[str, str]]] = {
         "/contact": lambda i: {"name": f"c{i}", "email": f"c{i}@example.com"},
         "/product": lambda i: {"name": f"p{i}"},
         "/tag": lambda i: {"name": f"t{i}"},
-    }[path]
-    created = [api.create(path, bodies(i)) for i in range(7)]
-    seen, after = [], None
+    }
+    created = [api.create(path, bodies[path](i)) for i in range(7)]
+    seen: list[dict[str, Any]] = []
+    after: int | None = None
     while True:
         query = {"limit": 3} if after is None else {"limit": 3, "after": after}
         page = api.get(path, params=query).json()

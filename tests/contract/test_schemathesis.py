@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis.generation.stateful import APIStateMachine
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import ensure_resource_availability
 from sqlalchemy.engine import URL
@@ -20,7 +21,7 @@ from sale_orders.app import create_app
 from sale_orders.contract import CONTRACT_PATH
 from tests.support import REPO_ROOT
 from tests.support.auth import WRITE_KEY, settings_with_keys
-from tests.support.contract import AppSlot, ResourceLedger, contract_config
+from tests.support.contract import AppSlot, ContractCase, ResourceLedger, contract_config
 from tests.support.database import truncate
 
 CONFIG = contract_config(WRITE_KEY)
@@ -44,24 +45,24 @@ def contract_app(database_url: URL) -> Iterator[AppSlot]:
 @pytest.mark.parametrize("contract", [str(CONTRACT_PATH)])
 @schema.parametrize()
 @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_honours_the_contract(case: schemathesis.Case, contract_app: AppSlot, contract: str) -> None:
+def test_every_operation_honours_the_contract(case: ContractCase, contract_app: AppSlot, contract: str) -> None:
     case.call_and_validate()
 
 
 @pytest.fixture
-def state_machine(contract_app: AppSlot, database_url: URL) -> type:
+def state_machine(contract_app: AppSlot, database_url: URL) -> type[APIStateMachine]:
     class ContractStateMachine(schema.as_state_machine()):  # type: ignore[misc]
         def setup(self) -> None:
             """Each sequence starts from an empty database, so a replay sees the same ids and conflicts."""
             truncate(database_url)
             self.ledger = ResourceLedger()
 
-        def after_call(self, response: schemathesis.Response, case: schemathesis.Case) -> None:
+        def after_call(self, response: schemathesis.Response, case: ContractCase) -> None:
             super().after_call(response, case)
             self.ledger.record(case, response)
 
         def validate_response(
-            self, response: schemathesis.Response, case: schemathesis.Case, *_: Any, **kwargs: Any
+            self, response: schemathesis.Response, case: ContractCase, *_: Any, **kwargs: Any
         ) -> None:
             # The ledger replaces ensure_resource_availability, which cannot see that both families'
             # paths name the same rows.
@@ -75,7 +76,7 @@ def state_machine(contract_app: AppSlot, database_url: URL) -> type:
     return ContractStateMachine
 
 
-def test_stateful_sequences_across_both_families(state_machine: type) -> None:
+def test_stateful_sequences_across_both_families(state_machine: type[APIStateMachine]) -> None:
     state_machine.run(
         settings=settings(
             max_examples=30, stateful_step_count=8, deadline=None, suppress_health_check=list(HealthCheck)

@@ -9,7 +9,7 @@ where rows are known to exist.
 import asyncio
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -31,16 +31,29 @@ from sale_orders_client.models import (
     TagUpdate,
 )
 from sale_orders_client.types import Response
-from tests.support.contract import as_httpx_request, data_schema
+from tests.support.contract import as_httpx_request, data_schema, json_object
 from tests.support.sdk import operation
 from tests.support.servers import LiveServer
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 schema = data_schema()
 RESOURCES = ("contact", "product", "tag", "order")
-BODIES = {r: schema[f"/sync/{r}"]["POST"].as_strategy().map(lambda case: case.body) for r in RESOURCES}
-CHANGES = {r: schema[f"/sync/{r}/{{item_id}}"]["PATCH"].as_strategy().map(lambda case: case.body) for r in RESOURCES}
-CREATE = {"contact": ContactCreate, "product": ProductCreate, "tag": TagCreate, "order": OrderCreate}
-UPDATE = {"contact": ContactUpdate, "product": ProductUpdate, "tag": TagUpdate, "order": OrderUpdate}
+BODIES = {r: schema[f"/sync/{r}"]["POST"].as_strategy().map(json_object) for r in RESOURCES}
+CHANGES = {r: schema[f"/sync/{r}/{{item_id}}"]["PATCH"].as_strategy().map(json_object) for r in RESOURCES}
+CREATE: dict[str, type[ContactCreate | ProductCreate | TagCreate | OrderCreate]] = {
+    "contact": ContactCreate,
+    "product": ProductCreate,
+    "tag": TagCreate,
+    "order": OrderCreate,
+}
+UPDATE: dict[str, type[ContactUpdate | ProductUpdate | TagUpdate | OrderUpdate]] = {
+    "contact": ContactUpdate,
+    "product": ProductUpdate,
+    "tag": TagUpdate,
+    "order": OrderUpdate,
+}
 NAME_LENGTH = {"contact": limits.NAME_LENGTH, "product": limits.NAME_LENGTH, "tag": limits.TAG_LENGTH}
 POOL = 4  # contacts, products and tags that generated ids are mapped onto
 PAGED = 12  # rows of each resource created for the paging property, half through each family
@@ -74,11 +87,13 @@ class Families:
         bounds = {"limit": limit} if after is None else {"after": after, "limit": limit}
         response = self._detailed(family, f"list_{resource}s", use_asyncio=False, **bounds)
         assert response.status_code == 200, response.content
+        assert response.parsed is not None
         return [item.to_dict() for item in response.parsed]
 
     def _expect(self, status: int, family: str, name: str, use_asyncio: bool, **kwargs: Any) -> dict[str, Any]:
         response = self._detailed(family, name, use_asyncio, **kwargs)
         assert response.status_code == status, (family, name, response.content)
+        assert response.parsed is not None
         parsed: dict[str, Any] = response.parsed.to_dict()
         return parsed
 
@@ -125,7 +140,7 @@ def pool(live_server: LiveServer) -> dict[str, list[int]]:
 def paged(live_server: LiveServer, pool: dict[str, list[int]]) -> dict[str, list[int]]:
     """PAGED rows of every resource, created alternately through each family: the ids pages are drawn among."""
     run = uuid.uuid4().hex[:8]
-    bodies = {
+    bodies: dict[str, Callable[[int], dict[str, Any]]] = {
         "contact": lambda i: {"name": f"paged {i}", "email": f"paged{i}@example.com"},
         "product": lambda i: {"name": f"paged {i}"},
         "tag": lambda i: {"name": f"paged {run} {i}"},
@@ -251,7 +266,7 @@ def test_updates_and_deletes_through_one_family_show_through_the_other(
 
 
 # A valid body broken one way, and the problem both families must answer: (field, value, status, kind).
-BROKEN = {
+BROKEN: dict[str, list[tuple[str, object, int, str]]] = {
     "contact": [
         ("email", "not an e-mail", 400, "validation-error"),
         ("name", "", 400, "validation-error"),

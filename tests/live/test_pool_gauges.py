@@ -2,7 +2,7 @@
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import httpx
 import psycopg2
@@ -42,7 +42,7 @@ def gauges(base_url: str, family: str) -> dict[str, float]:
     }
 
 
-def wait_for(base_url: str, family: str, expected: dict[str, float], seconds: float = 30) -> None:
+def wait_for(base_url: str, family: str, expected: Mapping[str, float], seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while (seen := gauges(base_url, family)) != expected:
         assert time.monotonic() < deadline, f"gauges {seen}, expected {expected}"

@@ -8,11 +8,14 @@ from unittest.mock import patch
 
 import schemathesis
 from litestar.types import ASGIApp, Receive, Scope, Send
-from schemathesis import Case, Response
+from schemathesis import APIOperation, Case, Response
 from schemathesis.config import SchemathesisConfig
 
 from sale_orders.contract import CONTRACT_PATH
 from tests.support import REPO_ROOT
+
+ContractCase = Case[APIOperation[Any, Any, Any, Any]]
+"""A case of any operation of the contract (Schemathesis types its OpenAPI operation only for type checkers)."""
 
 
 def as_httpx_request(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -38,6 +41,12 @@ def contract_config(api_key: str) -> SchemathesisConfig:
     """
     with contextlib.chdir(REPO_ROOT), patch.dict(os.environ, {"SALE_ORDERS_API_KEY": api_key}):
         return SchemathesisConfig.from_path(REPO_ROOT / "schemathesis.toml")
+
+
+def json_object(case: ContractCase) -> dict[str, Any]:
+    """The case's body, which every create and update of the contract declares as a JSON object."""
+    assert isinstance(case.body, dict)
+    return case.body
 
 
 def data_schema() -> schemathesis.BaseSchema:
@@ -81,7 +90,7 @@ class ResourceLedger:
     def __init__(self) -> None:
         self.alive: set[tuple[str, int]] = set()
 
-    def record(self, case: Case, response: Response) -> None:
+    def record(self, case: ContractCase, response: Response) -> None:
         """Update the ledger with a response; fail if a living resource was not found."""
         _, resource, *rest = case.path.strip("/").split("/")
         item_id = (case.path_parameters or {}).get("item_id")
