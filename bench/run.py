@@ -227,7 +227,9 @@ def run_ab_mode(args: argparse.Namespace, output: Path, document: dict[str, Any]
         apis = {"A": stack.enter_context(versions.serve(a, url, args.workers, logs, migrate=True))}
         apis["B"] = stack.enter_context(versions.serve(b, url, args.workers, logs, migrate=b_migrates))
         started = time.monotonic()
-        versions.load_demo_data(a, url, args.orders)
+        # By the version whose migrations the database is at: the older one's `demo-data` would refuse a revision
+        # it does not know.
+        versions.load_demo_data(b if b_migrates else a, url, args.orders)
         document["demo_data"] = {"orders": args.orders, "load_seconds": round(time.monotonic() - started, 2)}
         meter = describe(url, document)
         bench = Bench(
