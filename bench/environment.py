@@ -45,7 +45,8 @@ def scratch_database(database_url: str | None, workdir: Path) -> Iterator[URL]:
 
 def server_env(url: URL, **extra: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key.upper() not in DATABASE_SETTINGS}
-    return {**env, "DATABASE_URL": url.render_as_string(hide_password=False), **extra}
+    # API_KEYS empty: a developer's keys (in .env or the shell) would make every benchmark request a 401.
+    return {**env, "DATABASE_URL": url.render_as_string(hide_password=False), "API_KEYS": "", **extra}
 
 
 def rss_kib(pid: int) -> int:

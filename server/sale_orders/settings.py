@@ -128,7 +128,13 @@ def _parse_api_keys(text: str) -> dict[str, ApiKeyScope]:
             msg = f"API_KEYS entry {position} is not `read:<sha256 hex>` or `write:<sha256 hex>`"
             raise ValueError(msg)
         scope, digest = match.groups()
+        if digest.lower() in scopes:  # `read:X,write:X` would otherwise leave the scope to the order of entries
+            msg = f"API_KEYS entry {position} repeats the key of an earlier entry"
+            raise ValueError(msg)
         scopes[digest.lower()] = "write" if scope == "write" else "read"
+    if text.strip() and not scopes:  # set but empty (`,`): the API would be open while meant to be closed
+        msg = "API_KEYS is set but has no entries"
+        raise ValueError(msg)
     return scopes
 
 

@@ -127,8 +127,8 @@ def test_with_keys_only_the_families_are_guarded(secured_client: TestClient[Lite
 
 @pytest.mark.parametrize(
     "entry",
-    [f"write:{WRITE_KEY}", "admin:" + "0" * 64, "write:" + "0" * 63, "0" * 64],
-    ids=["a-key-not-its-digest", "unknown-scope", "short-digest", "no-scope"],
+    [f"write:{WRITE_KEY}", "admin:" + "0" * 64, "write:" + "0" * 63, "0" * 64, "write:" + "A" * 64],
+    ids=["a-key-not-its-digest", "unknown-scope", "short-digest", "no-scope", "repeated-key"],
 )
 def test_a_malformed_api_keys_setting_is_refused_without_echoing_it(
     monkeypatch: pytest.MonkeyPatch, entry: str
@@ -138,3 +138,11 @@ def test_a_malformed_api_keys_setting_is_refused_without_echoing_it(
         Settings()
     assert "API_KEYS entry 2" in str(refused.value)
     assert entry[:8] not in str(refused.value)
+    assert WRITE_KEY not in str(refused.value)
+
+
+@pytest.mark.parametrize("setting", [",", " , ,"])
+def test_an_api_keys_setting_without_entries_is_refused(monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
+    monkeypatch.setenv("API_KEYS", setting)
+    with pytest.raises(ValidationError, match="API_KEYS is set but has no entries"):
+        Settings()

@@ -84,7 +84,7 @@ def test_pool_exhaustion_answers_503_after_pool_timeout_and_stores_nothing(
 
             waiters = [pool.submit(create_tag, i) for i in range(WAITERS)]
             answered = [future.result() for future in waiters]
-            # The pool has no overflow: no connection was opened beyond it while the waiters waited.
+            # Every holder still holds its connection (waiting on the row lock) while the waiters are answered.
             assert waiting_for_locks(database.url) == len(holders)
             assert httpx.get(f"{other}/contact/{contact['id']}", timeout=10).json() == contact
         patched = [future.result() for future in held]

@@ -59,9 +59,9 @@ class CatalogService:
             raise NotFoundError(f"no {self.noun} has id {item_id}")
         return encode(row._asdict())
 
-    async def page(self, after: int | None, limit: int) -> bytes:
+    async def page(self, after: int, limit: int) -> bytes:
         async with async_sessions.one_statement(self.session) as connection:
-            result = await connection.execute(self.statements.page, {"after": after or 0, "limit": limit})
+            result = await connection.execute(self.statements.page, {"after": after, "limit": limit})
             names = tuple(result.keys())
             return encode([dict(zip(names, row, strict=True)) for row in result])
 
@@ -114,9 +114,9 @@ class OrderService:
             raise NotFoundError(f"no order has id {order_id}")
         return order_json.encode_order(orders[0], lines, tags)
 
-    async def page(self, after: int | None, limit: int) -> bytes:
+    async def page(self, after: int, limit: int) -> bytes:
         async with async_sessions.one_statement(self.session) as connection:
-            rows = await connection.execute(queries.ORDER_PAGE, {"after": after or 0, "limit": limit})
+            rows = await connection.execute(queries.ORDER_PAGE, {"after": after, "limit": limit})
             orders, lines, tags = queries.split_order_rows(rows)
         return order_json.encode_orders(orders, lines, tags)
 

@@ -58,9 +58,9 @@ class CatalogService:
             raise NotFoundError(f"no {self.noun} has id {item_id}")
         return encode(row._asdict())
 
-    def page(self, after: int | None, limit: int) -> bytes:
+    def page(self, after: int, limit: int) -> bytes:
         with sessions.one_statement(self.session) as connection:
-            result = connection.execute(self.statements.page, {"after": after or 0, "limit": limit})
+            result = connection.execute(self.statements.page, {"after": after, "limit": limit})
             names = tuple(result.keys())
             return encode([dict(zip(names, row, strict=True)) for row in result])
 
@@ -113,9 +113,9 @@ class OrderService:
             raise NotFoundError(f"no order has id {order_id}")
         return order_json.encode_order(orders[0], lines, tags)
 
-    def page(self, after: int | None, limit: int) -> bytes:
+    def page(self, after: int, limit: int) -> bytes:
         with sessions.one_statement(self.session) as connection:
-            rows = connection.execute(queries.ORDER_PAGE, {"after": after or 0, "limit": limit})
+            rows = connection.execute(queries.ORDER_PAGE, {"after": after, "limit": limit})
             orders, lines, tags = queries.split_order_rows(rows)
         return order_json.encode_orders(orders, lines, tags)
 
