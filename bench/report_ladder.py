@@ -41,7 +41,7 @@ def ladder_markdown(ladder: dict[str, Any]) -> list[str]:
         "",
         (
             "Each family climbs from a bare Litestar app to the thinnest path through the product's stack (the "
-            "`schema` rung), one layer per rung, on one plain SQL, answering the product's JSON (bench/ladder). "
+            "`schema` rung), one layer per rung, on the product's SQL, answering its JSON (bench/ladder). "
             "Figures are medians of the rounds; min-max shows the spread between rounds: differences inside it are "
             "noise. x bare = requests/s over the family's first Litestar rung; x thinnest = over its `schema` rung."
         ),

@@ -3,24 +3,14 @@
 from decimal import Decimal
 from typing import Any
 
-import psycopg2
 import pytest
 from sqlalchemy.engine import URL
 
 from tests.support.api import Api, assert_problem
-from tests.support.database import dsn
+from tests.support.database import EMPTY, row_counts
 
-
-def count_rows(database_url: URL) -> dict[str, int]:
-    with psycopg2.connect(dsn(database_url)) as connection, connection.cursor() as cursor:
-        counts = {}
-        for table in ("sale_order", "sale_order_line", "sale_order_tag"):
-            cursor.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed table names
-            row = cursor.fetchone()
-            assert row is not None
-            counts[table] = row[0]
-    connection.close()
-    return counts
+# What `Api.order_fixture()` creates before the order: a contact, two products, two tags.
+FIXTURE_ROWS = {**EMPTY, "contact": 1, "product": 2, "tag": 2}
 
 
 def test_original_example_reads_back_identically_from_the_other_family(api: Api) -> None:
@@ -69,7 +59,7 @@ def test_missing_references_are_named_and_nothing_is_stored(api: Api, database_u
     ]
     for bad, message in cases:
         assert_problem(api.post("/order", json=bad), 422, "missing-reference", mentions=message)
-    assert count_rows(database_url) == {"sale_order": 0, "sale_order_line": 0, "sale_order_tag": 0}
+    assert row_counts(database_url) == FIXTURE_ROWS
 
 
 def test_update_replaces_lines_and_tags(api: Api, database_url: URL) -> None:
@@ -82,7 +72,7 @@ def test_update_replaces_lines_and_tags(api: Api, database_url: URL) -> None:
     assert [tag["id"] for tag in changed.json()["tags"]] == [body["tag_ids"][1]]
     assert changed.json()["amount_total"] == 2.0
     assert api.get(f"/order/{order['id']}").json() == changed.json()
-    assert count_rows(database_url) == {"sale_order": 1, "sale_order_line": 1, "sale_order_tag": 1}
+    assert row_counts(database_url) == {**FIXTURE_ROWS, "sale_order": 1, "sale_order_line": 1, "sale_order_tag": 1}
 
 
 def test_update_name_and_contact_keeps_lines(api: Api) -> None:
@@ -105,7 +95,7 @@ def test_delete_order_removes_lines_and_tag_links(api: Api, database_url: URL) -
     order = api.create("/order", api.order_fixture())
     assert api.other.delete(f"/order/{order['id']}").status_code == 204
     assert_problem(api.get(f"/order/{order['id']}"), 404, "not-found")
-    assert count_rows(database_url) == {"sale_order": 0, "sale_order_line": 0, "sale_order_tag": 0}
+    assert row_counts(database_url) == FIXTURE_ROWS
 
 
 def test_same_order_through_each_family_is_equal_apart_from_id(api: Api) -> None:
