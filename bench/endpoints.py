@@ -9,6 +9,7 @@ CEILING = "ceiling"
 POST_CONTACT = "POST /contact"
 GET_CONTACT = "GET /contact/{id}"
 POST_ORDER = "POST /order"
+POST_ORDER_KEYED = "POST /order (Idempotency-Key)"
 GET_ORDER = "GET /order/{id}"
 LIST_ORDERS = "GET /order?limit=50"
 
@@ -44,6 +45,8 @@ class Endpoint:
                 return Load("get.lua", (f"{prefix}/contact/{{id}}", "1", str(ids.contacts)))
             case "POST /order":
                 return Load("post_order.lua", (f"{prefix}/order", *_order_refs(ids)))
+            case "POST /order (Idempotency-Key)":
+                return Load("post_order.lua", (f"{prefix}/order", *_order_refs(ids), "KEYED"))
             case "GET /order/{id}":
                 return Load("get.lua", (f"{prefix}/order/{{id}}", "1", str(ids.orders)))
             case "GET /order?limit=50":
@@ -59,6 +62,7 @@ ENDPOINTS = (
     Endpoint(POST_CONTACT, "post_contact", ceiling=POST_CONTACT, served_by_ceiling=True),
     Endpoint(GET_CONTACT, "get_contact", ceiling=LIST_ORDERS, served_by_ceiling=False),
     Endpoint(POST_ORDER, "post_order", ceiling=POST_ORDER, served_by_ceiling=True),
+    Endpoint(POST_ORDER_KEYED, "post_order_keyed", ceiling=POST_ORDER, served_by_ceiling=False),
     Endpoint(GET_ORDER, "get_order", ceiling=LIST_ORDERS, served_by_ceiling=False),
     Endpoint(LIST_ORDERS, "list_orders", ceiling=LIST_ORDERS, served_by_ceiling=True),
 )

@@ -69,3 +69,20 @@ def test_concurrent_db_upgrade_commands_on_a_fresh_database_all_succeed(tmp_data
     assert [process.returncode for process in processes] == [0, 0, 0], "\n".join(outputs)
     head = ScriptDirectory.from_config(alembic_config(tmp_database)).get_current_head()
     assert query(tmp_database, "SELECT version_num FROM alembic_version") == [(head,)]
+
+
+def test_order_keys_stored_before_0004_keep_answering_their_retries(tmp_database: URL) -> None:
+    """0004: an order's key stored the whole answer; it now stores the order's id and (id, name) of its tags."""
+    command.upgrade(alembic_config(tmp_database), "0003")
+    whole_answer = '{"id": 7, "name": "SO1", "contact_id": 1, "order_lines": [], "amount_total": 0, "tags": %s}'
+    for key, tags in [("two-tags", '[{"id": 3, "name": "b"}, {"id": 2, "name": "a"}]'), ("no-tags", "[]")]:
+        query(
+            tmp_database,
+            "INSERT INTO idempotency_key (scope, key, fingerprint, response) VALUES ('order', %s, 'f', %s) RETURNING 1",
+            (key, whole_answer % tags),
+        )
+    upgrade(tmp_database)
+    stored = dict(query(tmp_database, "SELECT key, response FROM idempotency_key ORDER BY key"))
+    assert stored == {"two-tags": {"id": 7, "tags": [[3, "b"], [2, "a"]]}, "no-tags": {"id": 7, "tags": []}}
+    command.downgrade(alembic_config(tmp_database), "0003")
+    assert query(tmp_database, "SELECT count(*) FROM idempotency_key") == [(0,)]

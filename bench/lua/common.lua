@@ -43,10 +43,15 @@ function post_json(path, body)
   return wrk.format("POST", path, json_headers, body)
 end
 
+-- A token unique to this thread and request (and, by its random part, to this run).
+function unique_token()
+  sequence = sequence + 1
+  return string.format("%d-%d-%d", thread_id or 0, sequence, math.random(1, 1000000000))
+end
+
 -- A new contact with a name and an e-mail address unique to this thread and request.
 function contact_body()
-  sequence = sequence + 1
-  local key = string.format("%d-%d-%d", thread_id or 0, sequence, math.random(1, 1000000000))
+  local key = unique_token()
   return string.format('{"name":"Bench %s","email":"bench-%s@example.com"}', key, key)
 end
 

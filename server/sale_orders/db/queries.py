@@ -11,13 +11,16 @@ from typing import Any, Final
 from typing import cast as typed
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
+    ColumnElement,
     CompoundSelect,
+    FromClause,
     Integer,
+    Interval,
     Select,
     String,
     Table,
-    Update,
     any_,
     bindparam,
     cast,
@@ -33,7 +36,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import QueryableAttribute, selectinload
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
@@ -68,17 +71,100 @@ IDEMPOTENCY_KEY = table_of(IdempotencyKeyTable)
 _PRICE = LINE.c.price.type
 
 
+# Creating once with an Idempotency-Key: the key is claimed, the object created and what a retry is answered
+# from stored with the key, all in one statement, so that they are stored together or not at all in one
+# round trip. Parameters of every such statement: see `key_parameters`.
+_KEY_SCOPE = bindparam("key_scope", type_=String)
+_KEY = bindparam("key", type_=String)
+_KEY_FINGERPRINT = bindparam("key_fingerprint", type_=String)
+_KEY_WINDOW = bindparam("key_window", type_=Interval)
+
+
+def key_parameters(scope: str, key: str, fingerprint: str, window: timedelta) -> dict[str, Any]:
+    """The parameters of the Idempotency-Key in a statement that creates once (and of `STORED_FOR_KEY`).
+
+    Args:
+        scope: what the key creates ("order", "tag", ...): a key is one client's, per kind of object.
+        key: the request's Idempotency-Key.
+        fingerprint: what identifies the request's body.
+        window: how long a key is remembered; a key claimed longer ago has expired.
+    """
+    return {"key_scope": scope, "key": key, "key_fingerprint": fingerprint, "key_window": window}
+
+
+def _claim_key(stored: ColumnElement[Any], source: FromClause, *conditions: ColumnElement[bool]) -> CTE:
+    """Claim the request's Idempotency-Key, storing with it `stored`, from which a retry is answered.
+
+    Returns the key if it was claimed; no row if `conditions` do not hold, or if the key was claimed within the
+    window (a concurrent claim of the same key waits for the first to commit). An expired key is claimed anew,
+    in place, as if it had never been used.
+    """
+    table = IDEMPOTENCY_KEY
+    claim = pg_insert(table).from_select(
+        ["scope", "key", "fingerprint", "response"],
+        select(_KEY_SCOPE, _KEY, _KEY_FINGERPRINT, stored).select_from(source).where(*conditions),
+    )
+    return (
+        claim.on_conflict_do_update(
+            index_elements=[table.c.scope, table.c.key],
+            set_={
+                "fingerprint": claim.excluded.fingerprint,
+                "response": claim.excluded.response,
+                "created_at": func.now(),
+            },
+            where=table.c.created_at < func.now() - _KEY_WINDOW,
+        )
+        .returning(table.c.key)
+        .cte("claim")
+    )
+
+
+def _next_id(table: Table) -> ColumnElement[int]:
+    """The next value of the identity sequence of `table`'s id: the id of a row about to be inserted."""
+    return func.nextval(func.pg_get_serial_sequence(table.name, "id"), type_=BigInteger)
+
+
+def _insert_once(table: Table, columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
+    """Insert a row (its columns as parameters) unless the Idempotency-Key was used: returns the row, or nothing.
+
+    The row is drawn first, id included, so that it is stored with the key as the JSON a retry is answered with.
+    """
+    values = [column for column in table.c if column.name != "id"]
+    given = (cast(bindparam(column.name), column.type).label(column.name) for column in values)
+    row = select(_next_id(table).label("id"), *given).cte("new_row")
+    claim = _claim_key(func.to_jsonb(row.table_valued(), type_=JSONB), row)
+    created = (
+        insert(table)
+        .from_select(list(row.c.keys()), select(row).where(exists(claim.select())))
+        .returning(*columns)
+        .cte("created")
+    )
+    return select(created)
+
+
+STORED_FOR_KEY: Final = select(IDEMPOTENCY_KEY.c.fingerprint, IDEMPOTENCY_KEY.c.response).where(
+    IDEMPOTENCY_KEY.c.scope == _KEY_SCOPE,
+    IDEMPOTENCY_KEY.c.key == _KEY,
+    IDEMPOTENCY_KEY.c.created_at >= func.now() - _KEY_WINDOW,
+)
+"""The fingerprint of the request a key was claimed for, and what was stored for its retries, unless expired.
+
+Parameters: `key_parameters` (the fingerprint is not used).
+"""
+
+
 @dataclass(frozen=True)
 class RowStatements:
     """Every statement on one simple table (contacts, products, tags); rows come back whole.
 
     Parameters: `item_id`; `after` (an id, 0 for the first page) and `limit`; the columns to insert or
-    set, by name.
+    set, by name; and for `insert_once`, the Idempotency-Key's (`key_parameters`).
     """
 
     by_id: Select[Any]
     page: Select[Any]
     insert: ReturningInsert[Any]
+    insert_once: Select[Any]
     update: ReturningUpdate[Any]
     delete: ReturningDelete[Any]
 
@@ -91,6 +177,7 @@ class RowStatements:
             by_id=select(*columns).where(table.c.id == item_id),
             page=select(*columns).where(table.c.id > bindparam("after")).order_by(table.c.id).limit(bindparam("limit")),
             insert=insert(table).returning(*columns),
+            insert_once=_insert_once(table, columns),
             update=update(table).where(table.c.id == item_id).returning(*columns),
             delete=delete(table).where(table.c.id == item_id).returning(table.c.id),
         )
@@ -193,7 +280,7 @@ Parameters: `contact_id` (or None), `product_ids`, `tag_ids`.
 """
 
 
-def _create_order() -> CompoundSelect[Any]:
+def _create_order(*, once: bool) -> CompoundSelect[Any]:
     """Create an order with its lines and tags in one statement, if everything it refers to exists.
 
     One statement is atomic on its own, so it needs no transaction around it: creating an order is one
@@ -201,8 +288,13 @@ def _create_order() -> CompoundSelect[Any]:
     `("found", "tag", id, name)` per tag; or, when something is missing, nothing is inserted and each
     missing reference is a `("missing", kind, id, None)` row.
 
+    With `once`, the order is created only if the Idempotency-Key is claimed as well (`_claim_key`), and the
+    key stores the order's id and tags, `{"id": ..., "tags": [[id, name], ...]}`: with the request, all
+    that its answer is made of. No "created" row and no "missing" row: the key was used before.
+
     Parameters: `name`, `contact_id`; the lines as three arrays `product_ids`, `quantities`, `prices`;
-    `tag_ids`. Lines are inserted in the order given, so their ids (which order them) follow it.
+    `tag_ids`; with `once`, `key_parameters`. Lines are inserted in the order given, so their ids (which
+    order them) follow it.
     """
     missing = _missing_references().cte("missing")
     lines = (
@@ -213,8 +305,21 @@ def _create_order() -> CompoundSelect[Any]:
         .render_derived(name="new_line")
     )
     tags = func.unnest(_TAG_IDS).table_valued("id").render_derived(name="new_tag")
-    head = select(bindparam("name", type_=String), _CONTACT_ID).where(~exists().select_from(missing))
-    new_order = insert(ORDER).from_select(["name", "contact_id"], head).returning(ORDER.c.id).cte("new_order")
+    name, nothing_missing = bindparam("name", type_=String), ~exists().select_from(missing)
+    if once:
+        new_id = select(_next_id(ORDER).label("id")).cte("new_id")
+        tag_pair = func.jsonb_build_array(TAG.c.id, TAG.c.name)
+        found_tags = (
+            select(func.coalesce(func.jsonb_agg(aggregate_order_by(tag_pair, TAG.c.id)), func.jsonb_build_array()))
+            .where(TAG.c.id == any_(_TAG_IDS))
+            .scalar_subquery()
+        )
+        claim = _claim_key(func.jsonb_build_object("id", new_id.c.id, "tags", found_tags), new_id, nothing_missing)
+        head = select(new_id.c.id, name, _CONTACT_ID).where(exists(claim.select()))
+        columns = ["id", "name", "contact_id"]
+    else:
+        head, columns = select(name, _CONTACT_ID).where(nothing_missing), ["name", "contact_id"]
+    new_order = insert(ORDER).from_select(columns, head).returning(ORDER.c.id).cte("new_order")
     new_lines = insert(LINE).from_select(
         ["order_id", "product_id", "quantity", "price"],
         select(new_order.c.id, lines.c.product_id, lines.c.quantity, lines.c.price)
@@ -235,7 +340,9 @@ def _create_order() -> CompoundSelect[Any]:
     return outcome.add_cte(new_lines.cte("new_lines"), new_tags.cte("new_tags")).order_by(literal_column("3"))
 
 
-CREATE_ORDER: Final = _create_order()
+CREATE_ORDER: Final = _create_order(once=False)
+CREATE_ORDER_ONCE: Final = _create_order(once=True)
+"""`CREATE_ORDER`, unless the Idempotency-Key was used; parameters `key_parameters` as well."""
 
 
 def tags_by_id(tag_ids: Sequence[int]) -> SelectOfScalar[TagTable]:
@@ -262,20 +369,6 @@ IDEMPOTENCY_WINDOW_OPTION: Final = "sale_orders_idempotency_window"
 """The execution option, set on both engines, that holds how long an Idempotency-Key is remembered."""
 
 
-def claim_idempotency_key(scope: str, key: str, fingerprint: str, window: timedelta) -> ReturningInsert[str]:
-    """Claim a key; returns no row if it was claimed within `window` (waiting for a concurrent claim to commit).
-
-    A key claimed longer ago has expired: it is claimed anew, in place, as if it had never been used.
-    """
-    table = IDEMPOTENCY_KEY
-    claim = pg_insert(table).values(scope=scope, key=key, fingerprint=fingerprint)
-    return claim.on_conflict_do_update(
-        index_elements=[table.c.scope, table.c.key],
-        set_={"fingerprint": claim.excluded.fingerprint, "response": null(), "created_at": func.now()},
-        where=table.c.created_at < func.now() - window,
-    ).returning(table.c.key)
-
-
 def purge_expired_idempotency_keys(window: timedelta, batch_size: int) -> ReturningDelete[str]:
     """Delete at most `batch_size` keys older than `window`, oldest first, by the index on `created_at`.
 
@@ -290,14 +383,3 @@ def purge_expired_idempotency_keys(window: timedelta, batch_size: int) -> Return
         .with_for_update(skip_locked=True)
     )
     return delete(table).where(tuple_(table.c.scope, table.c.key).in_(expired)).returning(table.c.key)
-
-
-def claimed_idempotency_key(scope: str, key: str) -> Select[str, Any]:
-    """The fingerprint and stored response of a claimed key."""
-    table = IDEMPOTENCY_KEY
-    return select(table.c.fingerprint, table.c.response).where(table.c.scope == scope, table.c.key == key)
-
-
-def remember_response(scope: str, key: str, response: dict[str, Any]) -> Update:
-    table = IDEMPOTENCY_KEY
-    return update(table).where(table.c.scope == scope, table.c.key == key).values(response=response)

@@ -88,9 +88,10 @@ class OrderTable(OrderBase, table=True):
 
 
 class IdempotencyKeyTable(SQLModel, table=True):
-    """The Idempotency-Key of a create request, with a fingerprint of the request and the response to replay.
+    """The Idempotency-Key of a create request, with a fingerprint of the request and what a retry is answered from.
 
-    Claimed in the transaction that creates, so a key and its object are stored together or not at all.
+    Claimed by the statement that creates, so a key and its object are stored together or not at all. `response`
+    holds the created row (a contact, product or tag), or an order's id and tags (the rest is in the request).
     A key expires `IDEMPOTENCY_WINDOW_HOURS` after its claim; `created_at` is indexed so that expired keys
     are found, and purged, in small batches.
     """

@@ -7,6 +7,7 @@ plain SQLModel code: load the order with its lines and tags (explicitly: relatio
 `lazy="raise"`), change the objects, and let the session flush them in one transaction.
 """
 
+from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -41,17 +42,26 @@ class CatalogService:
             return (await connection.execute(statement, parameters)).one_or_none()
 
     async def create(self, data: BaseModel, idempotency_key: str | None = None) -> bytes:
-        async def insert(connection: AsyncConnection) -> dict[str, Any]:
-            try:
-                row = (await connection.execute(self.statements.insert, data.model_dump())).one()
-            except IntegrityError as exc:
-                raise ConflictError(f"a {self.noun} with these values already exists") from exc
-            return dict(row._mapping)  # noqa: SLF001 - public, underscored against column names
+        values = data.model_dump()
+        async with async_sessions.one_statement(self.session) as connection:
+            if idempotency_key is None:
+                return encode(await self._insert(connection, self.statements.insert, values))
+            key = async_idempotency.key_parameters(connection, self.noun, idempotency_key, data)
+            created = await self._insert(connection, self.statements.insert_once, {**values, **key})
+            if created is None:  # the key was used before: answered from what was stored with it
+                created = await async_idempotency.stored_for_key(connection, key)
+            if created is None:  # claimed by a create that has since failed: a retry will do
+                raise ConflictError(f"a {self.noun} with this Idempotency-Key is being created; retry")
+            return encode(created)
 
-        created = await async_idempotency.create_once(
-            self.session, insert, scope=self.noun, key=idempotency_key, request=data
-        )
-        return encode(created)
+    async def _insert(
+        self, connection: AsyncConnection, statement: Executable, parameters: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        try:
+            row = (await connection.execute(statement, parameters)).one_or_none()
+        except IntegrityError as exc:
+            raise ConflictError(f"a {self.noun} with these values already exists") from exc
+        return None if row is None else dict(row._mapping)  # noqa: SLF001 - public, underscored against column names
 
     async def get(self, item_id: int) -> bytes:
         row = await self._one(self.statements.by_id, {"item_id": item_id})
@@ -121,27 +131,30 @@ class OrderService:
         return order_json.encode_orders(orders, lines, tags)
 
     async def create(self, data: schemas.OrderCreate, idempotency_key: str | None = None) -> bytes:
-        async def insert(connection: AsyncConnection) -> dict[str, Any]:
-            parameters = {
-                "name": data.name,
-                "contact_id": data.contact_id,
-                "product_ids": [line.product_id for line in data.order_lines],
-                "quantities": [line.quantity for line in data.order_lines],
-                "prices": [line.price for line in data.order_lines],
-                "tag_ids": data.tag_ids,
-            }
+        parameters = {
+            "name": data.name,
+            "contact_id": data.contact_id,
+            "product_ids": [line.product_id for line in data.order_lines],
+            "quantities": [line.quantity for line in data.order_lines],
+            "prices": [line.price for line in data.order_lines],
+            "tag_ids": data.tag_ids,
+        }
+        async with async_sessions.one_statement(self.session) as connection:
+            if idempotency_key is None:
+                statement, key = queries.CREATE_ORDER, {}
+            else:
+                statement = queries.CREATE_ORDER_ONCE
+                key = async_idempotency.key_parameters(connection, "order", idempotency_key, data)
             with conflict_if_changed_meanwhile():
-                outcome = (await connection.execute(queries.CREATE_ORDER, parameters)).all()
-            require_none_missing((kind, item_id) for status, kind, item_id, _ in outcome if status == "missing")
-            order_id = next(item_id for status, _, item_id, _ in outcome if status == "created")
-            lines = [(order_id, line.product_id, line.quantity, line.price) for line in data.order_lines]
-            tags = [(order_id, item_id, name) for status, _, item_id, name in outcome if status == "found"]
-            return order_json.order_document((order_id, data.name, data.contact_id), lines, tags)
-
-        created = await async_idempotency.create_once(
-            self.session, insert, scope="order", key=idempotency_key, request=data
-        )
-        return encode(created)
+                outcome = (await connection.execute(statement, {**parameters, **key})).all()
+            created = next((item_id for status, _, item_id, _ in outcome if status == "created"), None)
+            if created is not None:
+                tags = [(item_id, name) for status, _, item_id, name in outcome if status == "found"]
+                return encode(_order_document(created, data, tags))
+            if key and (stored := await async_idempotency.stored_for_key(connection, key)) is not None:
+                return encode(_order_document(stored["id"], data, stored["tags"]))
+        require_none_missing((kind, item_id) for status, kind, item_id, _ in outcome if status == "missing")
+        raise ConflictError("an order with this Idempotency-Key is being created; retry")
 
     async def update(self, order_id: int, changes: schemas.OrderUpdate) -> bytes:
         given = changes.model_fields_set
@@ -174,6 +187,14 @@ class OrderService:
             deleted = (await connection.execute(queries.DELETE_ORDER, {"order_id": order_id})).first()
         if deleted is None:
             raise NotFoundError(f"no order has id {order_id}")
+
+
+def _order_document(order_id: int, data: schemas.OrderCreate, tags: Iterable[Sequence[Any]]) -> dict[str, Any]:
+    """The answer to a created order: the request, with the order's id and its tags' (id, name) pairs."""
+    lines = [(order_id, line.product_id, line.quantity, line.price) for line in data.order_lines]
+    return order_json.order_document(
+        (order_id, data.name, data.contact_id), lines, [(order_id, tag_id, name) for tag_id, name in tags]
+    )
 
 
 def _rows(

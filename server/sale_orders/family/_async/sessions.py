@@ -1,9 +1,9 @@
-"""How an operation uses the request's session: one statement on its own, or a transaction.
+"""How an operation that is one statement uses the request's session: on its own, without a transaction.
 
 PostgreSQL runs every statement atomically, so an operation that is one statement needs no BEGIN and
-COMMIT around it: in autocommit it is one round trip instead of three. An operation of several statements
-that must all happen or none runs in a transaction. (Behind PgBouncer asyncpg needs the transaction even
-for one statement: `db/engines.py` says so in the session's `info`.)
+COMMIT around it: in autocommit it is one round trip instead of three. Behind PgBouncer asyncpg needs the
+transaction even for one statement: `db/engines.py` says so in the session's `info`. (Changing an order,
+several statements that must all happen or none, runs in `session.begin()`.)
 """
 
 from collections.abc import AsyncIterator
@@ -20,10 +20,3 @@ async def one_statement(session: AsyncSession) -> AsyncIterator[AsyncConnection]
     """The session's connection for an operation that is a single statement: in autocommit, where it can."""
     async with session.begin():
         yield await session.connection(execution_options=session.info[SINGLE_STATEMENT])
-
-
-@asynccontextmanager
-async def transaction(session: AsyncSession) -> AsyncIterator[AsyncConnection]:
-    """A transaction of the session, and its connection to run Core statements on."""
-    async with session.begin():
-        yield await session.connection()
