@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from endpoints import BY_NAME, CEILING, LIST_ORDERS, POST_CONTACT, POST_ORDER, Endpoint
+from ladder.rungs import BY_NAME as RUNGS
 from ladder.rungs import rungs_for
 from report import Row
 from scenarios import WARMUP_CONNECTIONS, Bench, HarnessError, Progress, as_row, summary
@@ -137,7 +138,9 @@ def summarise(
     costs of the machine; a step's share is what it adds to the step before.
     """
     bare = next(step.name for step in steps if step.name not in {CEILING, PRODUCT})
-    thinnest = [step.name for step in steps if step.name not in {CEILING, PRODUCT}][-1]
+    thinnest = [
+        step.name for step in steps if step.name not in {CEILING, PRODUCT} and not RUNGS[step.name].beyond_thinnest
+    ][-1]
     summaries = []
     for step in steps:
         runs = [

@@ -2,8 +2,9 @@
 
 Every rung (`ladder.rungs`) of each family answers `POST /contact`, `GET /order` (a page) and `POST /order`
 under `/ladder/<family>/<rung>/`, with the product's SQL (`sale_orders.db.queries`) and the product's JSON, so the
-difference between two rungs is the one layer the upper one adds. The last rung, `schema`, is the thinnest
-path: what the product must do at least with its own stack; the product itself is measured next to it.
+difference between two rungs is the one layer the upper one adds. The `schema` rung is the thinnest path:
+what the product must do at least with its own stack. The `autocommit` rung runs it as the product does (one
+statement in autocommit on the session); the product itself is measured next to it.
 
 The app adds no middleware and no plugin beyond the product's strict pydantic validation, so a lower rung
 does not pay for a layer above it; it starts like the product (thread pool size, frozen startup objects).
@@ -22,8 +23,8 @@ from litestar.plugins.pydantic import PydanticInitPlugin
 from sqlalchemy.engine import URL
 
 from ladder.bodies import MSGSPEC, PRODUCT_SCHEMAS, PYDANTIC, Bodies
-from ladder.data_async import AsyncConnectionRung, AsyncDatabase, AsyncSessionRung, RawAsyncpg
-from ladder.data_sync import ConnectionRung, RawPsycopg2, SessionRung, SyncDatabase
+from ladder.data_async import AsyncConnectionRung, AsyncDatabase, AsyncOneStatementRung, AsyncSessionRung, RawAsyncpg
+from ladder.data_sync import ConnectionRung, OneStatementRung, RawPsycopg2, SessionRung, SyncDatabase
 from ladder.orders import NewOrder
 from ladder.rungs import BY_NAME
 from sale_orders.app import freeze_startup_objects, thread_pool_sizer
@@ -93,14 +94,15 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
     databases = database_configs(url, settings)  # the product's engines and session makers
     async_engine, sync_engine = databases.async_.get_engine(), databases.sync.get_engine()
     raw_asyncpg, raw_psycopg2 = RawAsyncpg(), RawPsycopg2()
-    async_session = AsyncSessionRung(databases.async_.create_session_maker())
-    sync_session = SessionRung(databases.sync.create_session_maker())
+    async_maker, sync_maker = databases.async_.create_session_maker(), databases.sync.create_session_maker()
+    async_session, sync_session = AsyncSessionRung(async_maker), SessionRung(sync_maker)
     async_rungs: dict[str, tuple[AsyncDatabase, Bodies]] = {
         "litestar": (raw_asyncpg, MSGSPEC),
         "sqlalchemy": (AsyncConnectionRung(async_engine), MSGSPEC),
         "session": (async_session, MSGSPEC),
         "pydantic": (async_session, PYDANTIC),
         "schema": (async_session, PRODUCT_SCHEMAS),
+        "autocommit": (AsyncOneStatementRung(async_maker), PRODUCT_SCHEMAS),
     }
     sync_rungs: dict[str, tuple[SyncDatabase, Bodies]] = {
         "litestar": (raw_psycopg2, MSGSPEC),
@@ -108,6 +110,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         "session": (sync_session, MSGSPEC),
         "pydantic": (sync_session, PYDANTIC),
         "schema": (sync_session, PRODUCT_SCHEMAS),
+        "autocommit": (OneStatementRung(sync_maker), PRODUCT_SCHEMAS),
     }
     routers = [
         *(

@@ -3,7 +3,9 @@
 1. `RawAsyncpg`: an asyncpg pool and the compiled statement texts (`ladder.sql`), in autocommit;
 2. `AsyncConnectionRung`: SQLAlchemy's `AsyncConnection` running the same statements, in autocommit;
 3. `AsyncSessionRung`: SQLModel's `AsyncSession`, every operation inside `session.begin()` (BEGIN and COMMIT
-   around the statement: the thinnest path through the stack, as a first use of it would be written).
+   around the statement: the thinnest path through the stack, as a first use of it would be written);
+4. `AsyncOneStatementRung`: the same session used as the product uses it, each operation one statement in
+   autocommit (`sale_orders.family._async.sessions.one_statement`).
 
 Every operation is one statement (`sale_orders.db.queries`). The engine and the session maker are the
 product's own (`database_configs`), so pools, connect arguments and session options are the product's.
@@ -12,6 +14,7 @@ product's own (`database_configs`), so pools, connect arguments and session opti
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
+from typing import cast as typed
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Executable
@@ -20,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from ladder.orders import NewOrder, page
 from ladder.sql import Statement, Statements
 from sale_orders.db import queries
+from sale_orders.family._async import sessions as async_sessions
 
 SQL = Statements.of("asyncpg")
 
@@ -97,3 +101,13 @@ class AsyncSessionRung(_StatementRung):
 
     def connection(self) -> Any:
         return self._transaction()
+
+
+class AsyncOneStatementRung(AsyncSessionRung):
+    """The product's statements on a SQLModel `AsyncSession`, as the product runs them: in autocommit."""
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncConnection]:
+        # The product's session maker makes SQLModel's `AsyncSession` (its config's `class_`).
+        async with self.session_maker() as session, async_sessions.one_statement(typed("Any", session)) as connection:
+            yield connection

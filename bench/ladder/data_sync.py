@@ -2,12 +2,15 @@
 
 1. `RawPsycopg2`: a psycopg2 connection pool and the compiled statement texts (`ladder.sql`), in autocommit;
 2. `ConnectionRung`: SQLAlchemy's `Connection` running the same statements, in autocommit;
-3. `SessionRung`: SQLModel's `Session`, every operation inside `session.begin()`.
+3. `SessionRung`: SQLModel's `Session`, every operation inside `session.begin()`;
+4. `OneStatementRung`: the same session used as the product uses it, each operation one statement in
+   autocommit (`sale_orders.family._sync.sessions.one_statement`).
 """
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
+from typing import cast as typed
 
 from psycopg2.pool import ThreadedConnectionPool
 from sqlalchemy import Connection, Engine, Executable
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 from ladder.orders import NewOrder, page
 from ladder.sql import Statement, Statements
 from sale_orders.db import queries
+from sale_orders.family._sync import sessions as sync_sessions
 
 SQL = Statements.of("psycopg2")
 
@@ -110,3 +114,13 @@ class SessionRung(_StatementRung):
 
     def connection(self) -> Any:
         return self._transaction()
+
+
+class OneStatementRung(SessionRung):
+    """The product's statements on a SQLModel `Session`, as the product runs them: in autocommit."""
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Connection]:
+        # The product's session maker makes SQLModel's `Session` (its config's `class_`).
+        with self.session_maker() as session, sync_sessions.one_statement(typed("Any", session)) as connection:
+            yield connection

@@ -1,5 +1,8 @@
 """The ladder's rungs, by family: what each adds to the one before, and where it is served.
 
+The last rung is not a layer: it is the thinnest path using the session as the product does (no BEGIN and
+COMMIT around a single statement), so that the product's own code is what the product adds to it.
+
 Pure data, shared by the app that serves the rungs (`ladder.app`) and the harness that measures them.
 """
 
@@ -17,6 +20,7 @@ class Rung:
     layer: str  # the share of a request's time this step measures, for the plot
     needs_body: bool = False  # a step about request bodies: identical to the one before on a GET
     sync_layer: str | None = None  # when the sync family's step measures more than `layer`
+    beyond_thinnest: bool = False  # a way of using the stack better than its thinnest path, not a layer of it
 
     def prefix(self, family: str) -> str:
         return f"{PREFIX}/{family}/{self.name}"
@@ -60,6 +64,15 @@ RUNGS = (
         dict.fromkeys(("async", "sync"), "+ the product's schemas (e-mail check, exact money, bounds)"),
         layer="validation: field types",
         needs_body=True,
+    ),
+    Rung(
+        "autocommit",
+        {
+            "async": "the thinnest path, the product's way: one statement in autocommit on the `AsyncSession`",
+            "sync": "the thinnest path, the product's way: one statement in autocommit on the `Session`",
+        },
+        layer="session and transaction",
+        beyond_thinnest=True,
     ),
 )
 BY_NAME = {rung.name: rung for rung in RUNGS}
