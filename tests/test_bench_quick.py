@@ -25,7 +25,7 @@ ENDPOINTS = {"POST /contact", "GET /contact/{id}", "POST /order", "GET /order/{i
 FOCUSED = {"POST /contact", "GET /order?limit=50", "POST /order"}
 FAMILIES = {"sync", "async"}
 DATABASE_SETTINGS = {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"}
-RUNGS = ["litestar", "sqlalchemy", "session", "pydantic", "schema"]
+RUNGS = ["litestar", "sqlalchemy", "session", "pydantic", "schema", "autocommit"]
 BODY_RUNGS = {"pydantic", "schema"}
 
 
