@@ -1,6 +1,7 @@
 """Prometheus metrics at /metrics, outside the OpenAPI contract: requests by family and route, and pools.
 
-Requests are counted by Litestar's Prometheus middleware, labelled by `method`, `path` (the route template,
+Requests are counted by Litestar's Prometheus middleware (as `RouteSeriesMiddleware`, which resolves each
+route's labelled series once), labelled by `method`, `path` (the route template,
 e.g. `/sync/order/{item_id:int}`, never the raw path: one series per route), `status_code` and `family`
 (`sync`, `async`, or `other` for /health, /docs, /metrics): `sale_orders_requests_total`,
 `sale_orders_request_duration_seconds` (a histogram), `sale_orders_requests_error_total` (5xx) and
@@ -32,6 +33,7 @@ from sqlalchemy.pool import Pool, QueuePool
 from sqlalchemy.util.queue import AsyncAdaptedQueue
 
 from sale_orders.api.edge import family_of
+from sale_orders.api.request_metrics import RouteSeriesMiddleware
 
 PREFIX = "sale_orders"
 SAMPLE_SECONDS = 1.0
@@ -148,7 +150,11 @@ class MetricsPlugin(InitPlugin):
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         config = PrometheusConfig(
-            app_name="sale-orders", prefix=PREFIX, group_path=True, labels={"family": self._family}
+            app_name="sale-orders",
+            prefix=PREFIX,
+            group_path=True,
+            labels={"family": self._family},
+            middleware_class=RouteSeriesMiddleware,
         )
         app_config.middleware.append(config.middleware)
         app_config.route_handlers.append(MetricsController)
