@@ -147,6 +147,38 @@ def matrix_markdown(document: dict[str, Any]) -> list[str]:
     ]
 
 
+def metrics_markdown(metrics: dict[str, dict[str, float]]) -> list[str]:
+    """What the API's own /metrics said over the matrix (`--metrics`): requests, 5xx, and where requests queued."""
+    lines = [
+        "## The API's /metrics over the matrix",
+        "",
+        (
+            "| family | requests | 5xx | max connections in use | max waiting for a connection "
+            "| max threads busy | max queued for a thread |"
+        ),
+        "|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    fields = (
+        "requests",
+        "errors_5xx",
+        "max_db_pool_in_use",
+        "max_db_pool_waiting",
+        "max_thread_pool_busy",
+        "max_thread_pool_queued",
+    )
+    for family, values in metrics.items():
+        lines.append(f"| {family} | " + " | ".join(_number(values.get(name)) for name in fields) + " |")
+    lines += [
+        "",
+        (
+            "Scraped from the API's `GET /metrics` before and after the matrix (counters) and while it ran "
+            "(gauges, the largest value seen)."
+        ),
+        "",
+    ]
+    return lines
+
+
 def write_markdown(path: Path, document: dict[str, Any], sections: Iterable[list[str]]) -> None:
     lines = ["# Sale Orders API benchmark", "", f"Run {document['started']}, code {document.get('code')}.", ""]
     lines += ["## Machine", ""]

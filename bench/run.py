@@ -39,6 +39,7 @@ from report import (
     describe_machine,
     leak_markdown,
     matrix_markdown,
+    metrics_markdown,
     plot_endpoints,
     plot_rss,
     profile_markdown,
@@ -122,9 +123,10 @@ def measure_served(
         endpoints = [SLUGS[slug] for slug in args.endpoints]
         with MetricsCapture(bench.api.base_url) if args.metrics else nullcontext() as capture:
             document["runs"] = run_matrix(bench, endpoints, args.families, args.concurrency)
+        sections.append(matrix_markdown(document))
         if capture is not None:
             document["metrics"] = capture.summary()
-        sections.append(matrix_markdown(document))
+            sections.append(metrics_markdown(document["metrics"]))
         document["plots"] += [p.name for p in plot_endpoints(document["runs"], output)]
     if ladder_servers is not None:
         document["ladder"] = run_ladder(
