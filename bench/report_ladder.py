@@ -41,9 +41,11 @@ def ladder_markdown(ladder: dict[str, Any]) -> list[str]:
         "",
         (
             "Each family climbs from a bare Litestar app to the thinnest path through the product's stack (the "
-            "`schema` rung), one layer per rung, on the product's SQL, answering its JSON (bench/ladder). "
-            "Figures are medians of the rounds; min-max shows the spread between rounds: differences inside it are "
-            "noise. x bare = requests/s over the family's first Litestar rung; x thinnest = over its `schema` rung."
+            "`schema` rung on a create, `session` on a page), one layer per rung, on the product's SQL, answering "
+            "its JSON (bench/ladder); the `autocommit` rung then runs that thinnest path as the product does (one "
+            "statement in autocommit on the session). Figures are medians of the rounds; min-max shows the spread "
+            "between rounds: differences inside it are noise. x bare = requests/s over the family's first Litestar "
+            "rung; x thinnest = over its thinnest path."
         ),
         "",
     ]
@@ -78,10 +80,11 @@ def ladder_markdown(ladder: dict[str, Any]) -> list[str]:
         "",
         (
             f"Each share is what its steps add to the step before; {BASE} is the ceiling's own time (or, where the "
-            f"ceiling does not serve the endpoint, bare Litestar's: then framework is inside it); {OWN_CODE} is "
-            "the product minus the thinnest path (its own SQL, dependency injection, advanced-alchemy's session "
-            "handling, idempotency, problem details, security headers). A negative share is a step measured "
-            "faster than the one before: noise, or a real saving (the product's own SQL, for one)."
+            f"ceiling does not serve the endpoint, bare Litestar's: then framework is inside it); session and "
+            "transaction is net of what the `autocommit` rung saves; {OWN_CODE} is the product minus the "
+            "`autocommit` rung (dependency injection, advanced-alchemy's per-request session, metrics, request ids, "
+            "headers, idempotency, problem details). A negative share is a step measured faster than the one before: "
+            "noise, or a real saving."
         ),
         "",
     ]

@@ -3,11 +3,15 @@
 What exists afterwards is counted in SQL: one object and one key per request, however often it was sent.
 """
 
+import json
+
 import pytest
 from sqlalchemy.engine import URL
 
+from sale_orders.domain.schemas import OrderCreate
+from sale_orders.family._util import fingerprint
 from tests.support.api import Api, assert_problem
-from tests.support.database import EMPTY, idempotency_keys, row_counts
+from tests.support.database import EMPTY, idempotency_keys, query, row_counts
 
 
 def test_a_retry_returns_the_first_order_and_creates_nothing(api: Api, database_url: URL) -> None:
@@ -68,3 +72,19 @@ def test_malformed_keys_are_a_400_and_create_nothing(api: Api, database_url: URL
     response = api.post("/tag", json={"name": "t"}, headers={"Idempotency-Key": key})
     assert_problem(response, 400, "validation-error")
     assert row_counts(database_url) == EMPTY
+
+
+def test_an_order_key_that_stores_the_whole_answer_is_replayed_as_stored(api: Api, database_url: URL) -> None:
+    """Keys stored before migration 0004, or by an older version serving beside this one in a rolling deploy."""
+    body = api.order_fixture()
+    request = OrderCreate.model_validate(body)
+    whole = {"id": 424242, "name": body["name"], "contact_id": body["contact_id"], "order_lines": [], "tags": [],
+             "amount_total": 0}  # fmt: skip
+    query(
+        database_url,
+        "INSERT INTO idempotency_key (scope, key, fingerprint, response) VALUES ('order', 'old', %s, %s) RETURNING 1",
+        (fingerprint(request), json.dumps(whole)),
+    )
+    retried = api.post("/order", json=body, headers={"Idempotency-Key": "old"})
+    assert (retried.status_code, retried.json()) == (201, whole)
+    assert api.get("/order").json() == []

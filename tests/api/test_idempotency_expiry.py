@@ -4,6 +4,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy import create_engine
@@ -12,7 +13,7 @@ from sqlalchemy.engine import URL
 from sale_orders.db import queries
 from sale_orders.db.purge import purge_expired_idempotency_keys
 from sale_orders.settings import Settings, with_driver
-from tests.support.api import Api
+from tests.support.api import Api, assert_problem
 from tests.support.database import query
 from tests.support.servers import clean_env
 
@@ -61,6 +62,28 @@ def test_a_retry_after_the_window_is_a_new_request(api: Api, database_url: URL) 
     assert query(
         database_url, "SELECT count(*), bool_and(created_at > now() - interval '1 minute') FROM idempotency_key"
     ) == [(1, True)]
+
+
+@pytest.mark.parametrize(
+    ("age", "answered"), [(WINDOW - timedelta(minutes=5), 201), (WINDOW + timedelta(minutes=5), 422)]
+)
+def test_an_order_whose_contact_is_gone_is_replayed_only_within_the_window(
+    api: Api, database_url: URL, age: timedelta, answered: int
+) -> None:
+    body = api.order_fixture()
+    first = api.post("/order", json=body, headers={"Idempotency-Key": "gone"})
+    assert first.status_code == 201
+    assert api.delete(f"/order/{first.json()['id']}").status_code == 204
+    assert api.delete(f"/contact/{body['contact_id']}").status_code == 204
+    age_keys(database_url, age, "gone")
+    retried = api.other.post("/order", json=body, headers={"Idempotency-Key": "gone"})
+    # Within the window the key answers as the first time; after it, the request is new, and refers to nothing.
+    assert retried.status_code == answered, retried.text
+    if answered == 201:
+        assert retried.json() == first.json()
+    else:
+        assert_problem(retried, 422, "missing-reference")
+    assert stored_keys(database_url) == ["gone"]
 
 
 def test_purge_deletes_expired_keys_only_in_batches(api: Api, database_url: URL) -> None:

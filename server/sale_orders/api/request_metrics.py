@@ -15,6 +15,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.enums import ScopeType
+from litestar.exceptions import ImproperlyConfiguredException
 from litestar.plugins.prometheus import PrometheusMiddleware
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import Receive, Scope, Send
@@ -46,6 +47,9 @@ class RouteSeriesMiddleware(PrometheusMiddleware):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self._config.exemplars:
+            msg = f"{type(self).__name__} records no exemplars: use Litestar's PrometheusMiddleware for them"
+            raise ImproperlyConfiguredException(msg)
         self._routes: dict[tuple[str, str], _RouteSeries] = {}
 
     def _route_series(self, route: tuple[str, str], scope: Scope, receive: Receive) -> _RouteSeries:

@@ -124,13 +124,18 @@ def _next_id(table: Table) -> ColumnElement[int]:
     return func.nextval(func.pg_get_serial_sequence(table.name, "id"), type_=BigInteger)
 
 
+def _unbounded(column_type: Any) -> Any:
+    return String() if isinstance(column_type, String) else column_type
+
+
 def _insert_once(table: Table, columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
     """Insert a row (its columns as parameters) unless the Idempotency-Key was used: returns the row, or nothing.
 
     The row is drawn first, id included, so that it is stored with the key as the JSON a retry is answered with.
     """
     values = [column for column in table.c if column.name != "id"]
-    given = (cast(bindparam(column.name), column.type).label(column.name) for column in values)
+    # Unbounded strings: a CAST to VARCHAR(n) would cut a longer value, where the INSERT refuses it.
+    given = (cast(bindparam(column.name), _unbounded(column.type)).label(column.name) for column in values)
     row = select(_next_id(table).label("id"), *given).cte("new_row")
     claim = _claim_key(func.to_jsonb(row.table_valued(), type_=JSONB), row)
     created = (
@@ -142,14 +147,13 @@ def _insert_once(table: Table, columns: Sequence[ColumnElement[Any]]) -> Select[
     return select(created)
 
 
-STORED_FOR_KEY: Final = select(IDEMPOTENCY_KEY.c.fingerprint, IDEMPOTENCY_KEY.c.response).where(
-    IDEMPOTENCY_KEY.c.scope == _KEY_SCOPE,
-    IDEMPOTENCY_KEY.c.key == _KEY,
-    IDEMPOTENCY_KEY.c.created_at >= func.now() - _KEY_WINDOW,
-)
-"""The fingerprint of the request a key was claimed for, and what was stored for its retries, unless expired.
-
-Parameters: `key_parameters` (the fingerprint is not used).
+STORED_FOR_KEY: Final = select(
+    IDEMPOTENCY_KEY.c.fingerprint,
+    IDEMPOTENCY_KEY.c.response,
+    (IDEMPOTENCY_KEY.c.created_at >= func.now() - _KEY_WINDOW).label("live"),
+).where(IDEMPOTENCY_KEY.c.scope == _KEY_SCOPE, IDEMPOTENCY_KEY.c.key == _KEY)
+"""The fingerprint of the request a key was claimed for, what was stored for its retries, and whether the key
+is still within its window. Parameters: `key_parameters` (the fingerprint is not used).
 """
 
 

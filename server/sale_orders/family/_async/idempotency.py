@@ -25,16 +25,22 @@ def key_parameters(connection: AsyncConnection, scope: str, key: str, request: B
     return queries.key_parameters(scope, key, fingerprint(request), window)
 
 
-async def stored_for_key(connection: AsyncConnection, key: dict[str, Any]) -> Any | None:
+async def stored_for_key(connection: AsyncConnection, key: dict[str, Any], *, claim_refused: bool) -> Any | None:
     """What was stored with a key (`key_parameters`) when it was claimed, or None if it is not claimed.
+
+    Args:
+        connection: where the create ran.
+        key: the key's parameters.
+        claim_refused: the create's own claim found the key claimed within the window, so its answer is replayed
+            even if the window has ended since (a moment ago). Otherwise an expired key counts as unclaimed.
 
     Raises:
         KeyReusedError: the key was claimed for another request of the same scope.
     """
     stored = (await connection.execute(queries.STORED_FOR_KEY, key)).first()
-    if stored is None:
+    if stored is None or not (claim_refused or stored.live):
         return None
-    claimed_for, answer = stored
+    claimed_for, answer, _ = stored
     if claimed_for != key["key_fingerprint"]:
         raise KeyReusedError(f"Idempotency-Key {key['key']!r} was already used for a different {key['key_scope']}")
     return answer

@@ -49,8 +49,8 @@ class CatalogService:
             key = async_idempotency.key_parameters(connection, self.noun, idempotency_key, data)
             created = await self._insert(connection, self.statements.insert_once, {**values, **key})
             if created is None:  # the key was used before: answered from what was stored with it
-                created = await async_idempotency.stored_for_key(connection, key)
-            if created is None:  # claimed by a create that has since failed: a retry will do
+                created = await async_idempotency.stored_for_key(connection, key, claim_refused=True)
+            if created is None:  # the key's row is gone (purged) since the claim found it: a retry is new
                 raise ConflictError(f"a {self.noun} with this Idempotency-Key is being created; retry")
             return encode(created)
 
@@ -151,9 +151,12 @@ class OrderService:
             if created is not None:
                 tags = [(item_id, name) for status, _, item_id, name in outcome if status == "found"]
                 return encode(_order_document(created, data, tags))
-            if key and (stored := await async_idempotency.stored_for_key(connection, key)) is not None:
-                return encode(_order_document(stored["id"], data, stored["tags"]))
-        require_none_missing((kind, item_id) for status, kind, item_id, _ in outcome if status == "missing")
+            missing = [(kind, item_id) for status, kind, item_id, _ in outcome if status == "missing"]
+            # Nothing missing and nothing created: the claim found the key used (with missing references the
+            # statement claims nothing, and the key may be an old one, replayed only within its window).
+            if key and (stored := await async_idempotency.stored_for_key(connection, key, claim_refused=not missing)):
+                return encode(_stored_order(stored, data))
+        require_none_missing(missing)
         raise ConflictError("an order with this Idempotency-Key is being created; retry")
 
     async def update(self, order_id: int, changes: schemas.OrderUpdate) -> bytes:
@@ -195,6 +198,17 @@ def _order_document(order_id: int, data: schemas.OrderCreate, tags: Iterable[Seq
     return order_json.order_document(
         (order_id, data.name, data.contact_id), lines, [(order_id, tag_id, name) for tag_id, name in tags]
     )
+
+
+def _stored_order(stored: dict[str, Any], data: schemas.OrderCreate) -> dict[str, Any]:
+    """The answer to a retried order, from what its key stores: the order's id and tags.
+
+    Or the whole answer: stored before migration 0004, or by an older version still serving beside this one
+    during a rolling deploy.
+    """
+    if "order_lines" in stored:
+        return stored
+    return _order_document(stored["id"], data, stored["tags"])
 
 
 def _rows(
