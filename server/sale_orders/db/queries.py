@@ -92,6 +92,11 @@ def key_parameters(scope: str, key: str, fingerprint: str, window: timedelta) ->
     return {"key_scope": scope, "key": key, "key_fingerprint": fingerprint, "key_window": window}
 
 
+def expired(window: timedelta | ColumnElement[Any] = _KEY_WINDOW) -> ColumnElement[bool]:
+    """Whether an Idempotency-Key was claimed longer than `window` ago (default: the `key_window` parameter)."""
+    return IDEMPOTENCY_KEY.c.created_at < func.now() - window
+
+
 def _claim_key(stored: ColumnElement[Any], source: FromClause, *conditions: ColumnElement[bool]) -> CTE:
     """Claim the request's Idempotency-Key, storing with it `stored`, from which a retry is answered.
 
@@ -112,7 +117,7 @@ def _claim_key(stored: ColumnElement[Any], source: FromClause, *conditions: Colu
                 "response": claim.excluded.response,
                 "created_at": func.now(),
             },
-            where=table.c.created_at < func.now() - _KEY_WINDOW,
+            where=expired(),
         )
         .returning(table.c.key)
         .cte("claim")
@@ -150,7 +155,7 @@ def _insert_once(table: Table, columns: Sequence[ColumnElement[Any]]) -> Select[
 STORED_FOR_KEY: Final = select(
     IDEMPOTENCY_KEY.c.fingerprint,
     IDEMPOTENCY_KEY.c.response,
-    (IDEMPOTENCY_KEY.c.created_at >= func.now() - _KEY_WINDOW).label("live"),
+    (~expired()).label("live"),
 ).where(IDEMPOTENCY_KEY.c.scope == _KEY_SCOPE, IDEMPOTENCY_KEY.c.key == _KEY)
 """The fingerprint of the request a key was claimed for, what was stored for its retries, and whether the key
 is still within its window. Parameters: `key_parameters` (the fingerprint is not used).
@@ -379,11 +384,11 @@ def purge_expired_idempotency_keys(window: timedelta, batch_size: int) -> Return
     Row locks only, and SKIP LOCKED: a key being claimed again right now is left for the next batch.
     """
     table = IDEMPOTENCY_KEY
-    expired = (
+    oldest = (
         select(table.c.scope, table.c.key)
-        .where(table.c.created_at < func.now() - window)
+        .where(expired(window))
         .order_by(table.c.created_at)
         .limit(batch_size)
         .with_for_update(skip_locked=True)
     )
-    return delete(table).where(tuple_(table.c.scope, table.c.key).in_(expired)).returning(table.c.key)
+    return delete(table).where(tuple_(table.c.scope, table.c.key).in_(oldest)).returning(table.c.key)
