@@ -26,7 +26,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from sale_orders.db import queries
+from sale_orders.db.queries import catalog, orders
 from sale_orders.domain import order_json
 
 Scope = MutableMapping[str, Any]
@@ -43,9 +43,9 @@ def _asyncpg(statement: ClauseElement, **kwargs: Any) -> tuple[str, tuple[str, .
     return str(compiled), tuple(compiled.positiontup or ())
 
 
-INSERT_CONTACT = _asyncpg(queries.CONTACTS.insert, column_keys=["name", "email"])
-ORDER_PAGE = _asyncpg(queries.ORDER_PAGE)
-CREATE_ORDER = _asyncpg(queries.CREATE_ORDER)
+INSERT_CONTACT = _asyncpg(catalog.CONTACTS.insert, column_keys=["name", "email"])
+ORDER_PAGE = _asyncpg(orders.ORDER_PAGE)
+CREATE_ORDER = _asyncpg(orders.CREATE_ORDER)
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
 
 _pool: asyncpg.Pool | None = None
@@ -85,7 +85,7 @@ async def list_orders(pool: asyncpg.Pool, query_string: bytes) -> tuple[int, byt
     if not values[0].isdigit() or not 1 <= int(values[0]) <= MAX_LIMIT:
         return 400, b'{"detail":"limit must be 1-100"}'
     rows = await pool.fetch(ORDER_PAGE[0], *_arguments(ORDER_PAGE, {"after": 0, "limit": int(values[0])}))
-    return 200, order_json.encode_orders(*queries.split_order_rows(rows))
+    return 200, order_json.encode_orders(*orders.split_order_rows(rows))
 
 
 async def create_order(pool: asyncpg.Pool, body: bytes) -> tuple[int, bytes]:

@@ -4,7 +4,9 @@ from dataclasses import dataclass
 
 from wrk import Load
 
-FAMILIES = ("sync", "async")
+from sale_orders.family.record import FAMILY_NAMES
+
+FAMILIES = FAMILY_NAMES
 CEILING = "ceiling"
 POST_CONTACT = "POST /contact"
 GET_CONTACT = "GET /contact/{id}"

@@ -11,10 +11,10 @@ import psycopg2
 from sqlalchemy.engine import URL, make_url
 
 from sale_orders.cli import serve
-from sale_orders.db import scratch as db_scratch
-from sale_orders.db.scratch import dsn
-from sale_orders.tools import servers
-from sale_orders.tools.servers import ServerProcess, free_port
+from sale_orders.db.drivers import libpq_dsn as dsn
+from sale_orders_tools import scratch as db_scratch
+from sale_orders_tools import servers
+from sale_orders_tools.servers import ServerProcess, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent

@@ -54,11 +54,11 @@ from scenarios import Bench, HarnessError, run_leak, run_matrix, run_scale, run_
 from sqlalchemy.engine import URL
 from wrk import WrkMissingError, require_wrk, wrk_version
 
-from sale_orders.db.demo import DemoSize, load_demo_data
 from sale_orders.db.migrate import upgrade
 from sale_orders.settings import Settings
-from sale_orders.tools.scrape import MetricsCapture
-from sale_orders.tools.servers import ServerProcess
+from sale_orders_tools.demo import DemoSize, load_demo_data
+from sale_orders_tools.scrape import MetricsCapture
+from sale_orders_tools.servers import ServerProcess
 
 BUSY_LOAD = 0.5
 

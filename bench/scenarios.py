@@ -14,8 +14,8 @@ from report import Row, add_ratios
 from sqlalchemy.engine import URL
 from wrk import Load, WrkResult, run_wrk
 
-from sale_orders.db.demo import DemoSize, load_demo_data
-from sale_orders.tools.servers import ServerProcess
+from sale_orders_tools.demo import DemoSize, load_demo_data
+from sale_orders_tools.servers import ServerProcess
 
 WARMUP_CONNECTIONS = 8
 NOISE_PERCENT = 5  # other processes' CPU share above which a run is reported as disturbed

@@ -14,9 +14,10 @@ from typing import Any
 
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusMiddleware
 
-from sale_orders.api.edge import HeadAsGet, RequestContext
-from sale_orders.api.headers import add_security_headers, list_every_method_in_allow
-from sale_orders.api.request_metrics import RouteSeriesMiddleware
+from sale_orders.family.record import FAMILY_NAMES
+from sale_orders.web.edge import HeadAsGet, RequestContext
+from sale_orders.web.headers import add_security_headers, list_every_method_in_allow
+from sale_orders.web.request_metrics import RouteSeriesMiddleware
 
 ROUNDS = 5
 # ASGI's own types are unions of TypedDicts that a fake scope and messages cannot satisfy: plain `Any` here.
@@ -84,7 +85,7 @@ async def main(requests: int) -> None:
     wrappers: dict[str, App] = {
         "Litestar's PrometheusMiddleware": prometheus(PrometheusMiddleware, "bench_litestar"),
         "RouteSeriesMiddleware (the product's)": prometheus(RouteSeriesMiddleware, "bench_route_series"),
-        "RequestContext (request ids)": RequestContext(bare, families=["sync", "async"]),
+        "RequestContext (request ids)": RequestContext(bare, families=FAMILY_NAMES),
         "HeadAsGet": HeadAsGet(bare),
         "security and Allow header hooks": header_hooks(bare),
     }

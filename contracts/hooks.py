@@ -1,7 +1,7 @@
 # ruff: noqa: INP001 - a file Schemathesis loads by path, not a package module
 """Schemathesis hooks for contract runs of this API, loaded by schemathesis.toml (`hooks = "contracts/hooks.py"`).
 
-The CLI (`schemathesis run`, `sale-orders contract`) and the pytest suites in tests/contract load the same
+The CLI (`schemathesis run`, `sale-orders contract`) and the pytest suites in tests/database/contract load the same
 file, so every contract run sends what is described here. It imports only Schemathesis and the standard
 library: any Schemathesis 4 installation can load it, from the repository's root.
 """
@@ -22,7 +22,7 @@ def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwar
 
     A key sent again with the same body replays the first response, by contract, even when that object has
     been deleted since; generated keys repeat ("0", "A", ...) and so do small bodies, so runs reported the
-    replayed object's 404s as failures by chance. Replays have their own property (tests/api/test_replays.py).
+    replayed object's 404s as failures by chance. Replays have their own property (tests/database/api/test_replays.py).
 
     Negative cases keep what was generated: the server refuses them before it looks at the key (so they never
     replay), and an edited case is re-judged by Schemathesis, which took some invalid `Authorization` values

@@ -1,4 +1,9 @@
-"""One PostgreSQL per test session (embedded, or TEST_DATABASE_URL), a fresh database in it, emptied per test."""
+"""What every folder of tests may ask for; nothing here starts unless a test asks for it.
+
+`server_url` is one PostgreSQL per test process (embedded, or TEST_DATABASE_URL); `database_url` the tests' own
+database in it, migrated; `app` and `client` the app in process on it. Tests of `database/` get their tables
+emptied before each test (`tests/database/conftest.py`); `unit/` and `project/` never start a database.
+"""
 
 import os
 from collections.abc import Iterator
@@ -12,7 +17,8 @@ from sqlalchemy.engine import URL, make_url
 from sale_orders.app import create_app
 from sale_orders.db.embedded import embedded_postgres, ensure_runtime_dir
 from sale_orders.db.migrate import upgrade
-from tests.support.database import embedded_data_dir, scratch_database, truncate
+from sale_orders.family.record import FAMILY_NAMES
+from tests.support.database import embedded_data_dir, scratch_database
 
 ensure_runtime_dir()  # before any test module imports embedded_postgres, which reads it at import time
 # Tests configure API keys where they test them: a developer's (.env or shell) would make every request a 401.
@@ -55,13 +61,7 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
         yield test_client
 
 
-@pytest.fixture(autouse=True)
-def empty_tables(database_url: URL) -> None:
-    """Each test starts from empty tables and ids counting from 1."""
-    truncate(database_url)
-
-
-@pytest.fixture(params=["sync", "async"])
+@pytest.fixture(params=FAMILY_NAMES)
 def family(request: pytest.FixtureRequest) -> str:
     """Each API test runs once per family: `/sync` and `/async`."""
     return str(request.param)

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemySyncConfig
 from litestar import Litestar, MediaType, Request, Response, Router, get, post
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import JSONBody
@@ -27,12 +28,13 @@ from ladder.data_async import AsyncConnectionRung, AsyncDatabase, AsyncOneStatem
 from ladder.data_sync import ConnectionRung, OneStatementRung, RawPsycopg2, SessionRung, SyncDatabase
 from ladder.orders import NewOrder
 from ladder.rungs import BY_NAME
-from sale_orders.app import freeze_startup_objects, thread_pool_sizer
-from sale_orders.db.engines import database_configs
-from sale_orders.db.scratch import dsn
+from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
+from sale_orders.db.drivers import libpq_dsn as dsn
 from sale_orders.domain.errors import MissingReferenceError
 from sale_orders.domain.limits import DEFAULT_PAGE_SIZE
+from sale_orders.family.databases import database_configs
 from sale_orders.family.params import After, Limit
+from sale_orders.family.record import ASYNC, SYNC
 from sale_orders.settings import Settings
 
 
@@ -92,9 +94,13 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         msg = "no database configured: set DATABASE_URL"
         raise RuntimeError(msg)
     databases = database_configs(url, settings)  # the product's engines and session makers
-    async_engine, sync_engine = databases.async_.get_engine(), databases.sync.get_engine()
+    async_config, sync_config = databases[ASYNC.name], databases[SYNC.name]
+    if not isinstance(async_config, SQLAlchemyAsyncConfig) or not isinstance(sync_config, SQLAlchemySyncConfig):
+        msg = "the families' configurations are not of the kinds the ladder's rungs take"
+        raise TypeError(msg)
+    async_engine, sync_engine = async_config.get_engine(), sync_config.get_engine()
     raw_asyncpg, raw_psycopg2 = RawAsyncpg(), RawPsycopg2()
-    async_maker, sync_maker = databases.async_.create_session_maker(), databases.sync.create_session_maker()
+    async_maker, sync_maker = async_config.create_session_maker(), sync_config.create_session_maker()
     async_session, sync_session = AsyncSessionRung(async_maker), SessionRung(sync_maker)
     async_rungs: dict[str, tuple[AsyncDatabase, Bodies]] = {
         "litestar": (raw_asyncpg, MSGSPEC),
@@ -114,11 +120,11 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
     }
     routers = [
         *(
-            Router(path=BY_NAME[name].prefix("async"), route_handlers=async_handlers(database, bodies))
+            Router(path=BY_NAME[name].prefix(ASYNC.name), route_handlers=async_handlers(database, bodies))
             for name, (database, bodies) in async_rungs.items()
         ),
         *(
-            Router(path=BY_NAME[name].prefix("sync"), route_handlers=sync_handlers(database, bodies))
+            Router(path=BY_NAME[name].prefix(SYNC.name), route_handlers=sync_handlers(database, bodies))
             for name, (database, bodies) in sync_rungs.items()
         ),
     ]

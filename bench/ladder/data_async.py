@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from ladder.orders import NewOrder, page
 from ladder.sql import Statement, Statements
-from sale_orders.db import queries
+from sale_orders.db.queries import catalog, orders
 from sale_orders.family._async import sessions as async_sessions
 
 SQL = Statements.of("asyncpg")
@@ -68,14 +68,14 @@ class _StatementRung:
             return list((await connection.execute(statement, values)).all())
 
     async def create_contact(self, name: str, email: str) -> dict[str, Any]:
-        (row,) = await self._rows(queries.CONTACTS.insert, {"name": name, "email": email})
+        (row,) = await self._rows(catalog.CONTACTS.insert, {"name": name, "email": email})
         return dict(row._mapping)  # noqa: SLF001 - public, underscored against column names
 
     async def page(self, after: int, limit: int) -> bytes:
-        return page(await self._rows(queries.ORDER_PAGE, {"after": after, "limit": limit}))
+        return page(await self._rows(orders.ORDER_PAGE, {"after": after, "limit": limit}))
 
     async def create_order(self, order: NewOrder) -> bytes:
-        return order.created(await self._rows(queries.CREATE_ORDER, order.parameters()))
+        return order.created(await self._rows(orders.CREATE_ORDER, order.parameters()))
 
 
 class AsyncConnectionRung(_StatementRung):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ladder.orders import NewOrder, page
 from ladder.sql import Statement, Statements
-from sale_orders.db import queries
+from sale_orders.db.queries import catalog, orders
 from sale_orders.family._sync import sessions as sync_sessions
 
 SQL = Statements.of("psycopg2")
@@ -81,14 +81,14 @@ class _StatementRung:
             return list(connection.execute(statement, values).all())
 
     def create_contact(self, name: str, email: str) -> dict[str, Any]:
-        (row,) = self._rows(queries.CONTACTS.insert, {"name": name, "email": email})
+        (row,) = self._rows(catalog.CONTACTS.insert, {"name": name, "email": email})
         return dict(row._mapping)  # noqa: SLF001 - public, underscored against column names
 
     def page(self, after: int, limit: int) -> bytes:
-        return page(self._rows(queries.ORDER_PAGE, {"after": after, "limit": limit}))
+        return page(self._rows(orders.ORDER_PAGE, {"after": after, "limit": limit}))
 
     def create_order(self, order: NewOrder) -> bytes:
-        return order.created(self._rows(queries.CREATE_ORDER, order.parameters()))
+        return order.created(self._rows(orders.CREATE_ORDER, order.parameters()))
 
 
 class ConnectionRung(_StatementRung):

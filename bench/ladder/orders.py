@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sale_orders.db import queries
+from sale_orders.db.queries import orders
 from sale_orders.domain import order_json
 from sale_orders.domain.references import require_none_missing
 
@@ -55,4 +55,4 @@ def exact(price: Decimal | float) -> Decimal:
 
 def page(rows: Sequence[Any]) -> bytes:
     """A page of orders as the product answers it, from the rows of `ORDER_PAGE` of any driver."""
-    return order_json.encode_orders(*queries.split_order_rows(rows))
+    return order_json.encode_orders(*orders.split_order_rows(rows))

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import psycopg2 as psycopg2_dialect
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
-from sale_orders.db import queries
+from sale_orders.db.queries import catalog, orders
 
 Driver = Literal["asyncpg", "psycopg2"]
 DIALECTS = {
@@ -52,7 +52,7 @@ class Statements:
     @classmethod
     def of(cls, driver: Driver) -> "Statements":
         return cls(
-            insert_contact=Statement.of(queries.CONTACTS.insert, driver, column_keys=["name", "email"]),
-            order_page=Statement.of(queries.ORDER_PAGE, driver),
-            create_order=Statement.of(queries.CREATE_ORDER, driver),
+            insert_contact=Statement.of(catalog.CONTACTS.insert, driver, column_keys=["name", "email"]),
+            order_page=Statement.of(orders.ORDER_PAGE, driver),
+            create_order=Statement.of(orders.CREATE_ORDER, driver),
         )

@@ -1,7 +1,7 @@
 """Logging for `serve`: plain text (uvicorn's format) or one JSON object per line (`LOG_FORMAT=json`).
 
 Every JSON line carries the request id and the family (`sync`, `async`, `other`) of the request it was
-written for (null outside requests), read from context variables that `sale_orders.api.edge` sets for each
+written for (null outside requests), read from context variables that `sale_orders.web.edge` sets for each
 request. The embedded PostgreSQL library logs every command it runs at INFO; only its warnings are kept.
 """
 

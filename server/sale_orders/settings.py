@@ -136,8 +136,3 @@ def _parse_api_keys(text: str) -> dict[str, ApiKeyScope]:
         msg = "API_KEYS is set but has no entries"
         raise ValueError(msg)
     return scopes
-
-
-def with_driver(url: URL | str, driver: str) -> URL:
-    """Return `url` for the SQLAlchemy dialect+driver `postgresql+<driver>`, keeping everything else."""
-    return make_url(url).set(drivername=f"postgresql+{driver}")

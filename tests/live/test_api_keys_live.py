@@ -2,6 +2,7 @@
 
 import httpx
 
+from sale_orders.family.record import FAMILY_NAMES
 from tests.support.auth import READ_KEY, WRITE_KEY, bearer
 from tests.support.servers import LiveServer
 
@@ -9,7 +10,7 @@ from tests.support.servers import LiveServer
 def test_keys_are_enforced_and_never_logged(secured_live_server: LiveServer) -> None:
     base = secured_live_server.base_url
     wrong_key = WRITE_KEY[::-1]
-    for family in ("sync", "async"):
+    for family in FAMILY_NAMES:
         assert httpx.get(f"{base}/{family}/tag").status_code == 401
         assert httpx.get(f"{base}/{family}/tag", headers=bearer(wrong_key)).status_code == 401
         assert httpx.post(f"{base}/{family}/tag", json={"name": family}, headers=bearer(READ_KEY)).status_code == 403

@@ -7,6 +7,7 @@ where rows are known to exist.
 """
 
 import asyncio
+import itertools
 import uuid
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from sale_orders.domain import limits
+from sale_orders.family.record import FAMILY_NAMES
 from sale_orders_client import Client
 from sale_orders_client.models import (
     ContactCreate,
@@ -57,7 +59,7 @@ UPDATE: dict[str, type[ContactUpdate | ProductUpdate | TagUpdate | OrderUpdate]]
 NAME_LENGTH = {"contact": limits.NAME_LENGTH, "product": limits.NAME_LENGTH, "tag": limits.TAG_LENGTH}
 POOL = 4  # contacts, products and tags that generated ids are mapped onto
 PAGED = 12  # rows of each resource created for the paging property, half through each family
-FAMILY_PAIRS = [("sync", "async"), ("async", "sync")]
+FAMILY_PAIRS = list(itertools.permutations(FAMILY_NAMES, 2))
 
 
 class Families:
@@ -312,7 +314,7 @@ def test_both_families_reject_broken_bodies_alike(
         value = families.get("sync", "tag", pool["tag"][0], use_asyncio=False)["name"]
     broken = {**onto_pool(resource, data.draw(BODIES[resource], label="body"), pool), field: value}
     http = families.client.get_httpx_client()
-    for family in ("sync", "async"):
+    for family in FAMILY_NAMES:
         answer = http.post(f"/{family}/{resource}", json=broken)
         assert answer.status_code == status, (family, answer.text)
         assert answer.json()["type"] == f"urn:sale-orders:problem:{kind}", (family, answer.text)
@@ -344,7 +346,7 @@ def test_both_families_answer_contract_violations_alike(families: Families, reso
     case = data.draw(schema[f"/sync/{resource}"]["POST"].as_strategy(GenerationMode.NEGATIVE), label="case")
     http = families.client.get_httpx_client()
     request = as_httpx_request(case.as_transport_kwargs(base_url=families.base_url))
-    for family in ("sync", "async"):
+    for family in FAMILY_NAMES:
         answer = http.post(f"/{family}/{resource}", **request)
         assert answer.status_code == 400, (family, answer.text)
         assert answer.json()["type"] == "urn:sale-orders:problem:validation-error", (family, answer.text)

@@ -2,7 +2,7 @@
 
 import httpx
 
-from sale_orders.tools.scrape import MetricsCapture
+from sale_orders_tools.scrape import MetricsCapture
 from tests.support.servers import LiveServer
 
 

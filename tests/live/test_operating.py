@@ -12,8 +12,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 
 from sale_orders.db.migrate import alembic_config, upgrade
+from sale_orders.family.record import FAMILY_NAMES
 from sale_orders.settings import Settings
-from sale_orders.tools import servers
+from sale_orders_tools import servers
 from tests.support.database import query, scratch_database
 from tests.support.faults import PASSWORD
 from tests.support.metrics import parse, value
@@ -74,7 +75,7 @@ def test_two_workers_report_every_request_whichever_answers_the_scrape(fresh_dat
     try:
         assert len(server.worker_pids()) == 2
         with httpx.Client(base_url=server.base_url) as client:
-            for family in ("sync", "async") * 10:
+            for family in FAMILY_NAMES * 10:
                 # A new connection each time, so that both workers get requests.
                 assert client.get(f"/{family}/tag", headers={"Connection": "close"}).status_code == 200
             scrapes = [parse(client.get("/metrics", headers={"Connection": "close"}).text) for _ in range(4)]
@@ -87,7 +88,7 @@ def test_two_workers_report_every_request_whichever_answers_the_scrape(fresh_dat
     finally:
         stop(server)
     for samples in scrapes:
-        for family in ("sync", "async"):
+        for family in FAMILY_NAMES:
             counted = value(samples, "sale_orders_requests_total", family=family, path=f"/{family}/tag")
             assert counted == 10, (family, counted)
     assert value(scrapes[-1], "sale_orders_db_pool_size", family="async") == 2 * Settings().async_pool_size

@@ -9,6 +9,7 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import URL
 
+from sale_orders.family.record import FAMILY_NAMES
 from tests.support.database import dsn, scratch_database
 from tests.support.metrics import parse, value
 from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, start_server
@@ -49,7 +50,7 @@ def wait_for(base_url: str, family: str, expected: Mapping[str, float], seconds:
         time.sleep(0.2)
 
 
-@pytest.mark.parametrize("family", ["sync", "async"])
+@pytest.mark.parametrize("family", FAMILY_NAMES)
 def test_gauges_show_requests_waiting_for_connections_and_threads(
     small_server: tuple[LiveServer, URL], family: str
 ) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sale_orders.family.record import FAMILY_NAMES
 from tests.support.database import embedded_data_dir
 from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, start_server
 
@@ -43,7 +44,7 @@ def test_serve_with_embedded_postgres_answers_and_stops_cleanly(data_dir: Path, 
 
 
 def test_live_server_serves_both_families(live_server: LiveServer) -> None:
-    for family in ("sync", "async"):
+    for family in FAMILY_NAMES:
         response = httpx.get(f"{live_server.base_url}/{family}/order", params={"limit": 1})
         assert response.status_code == 200
 

@@ -2,8 +2,8 @@
 
 from pydantic import SecretStr
 
-from sale_orders.api.auth import api_key_digest, new_api_key
 from sale_orders.settings import Settings
+from sale_orders.web.auth import api_key_digest, new_api_key
 
 WRITE_KEY = new_api_key()
 READ_KEY = new_api_key()

@@ -11,7 +11,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from schemathesis import APIOperation, Case, Response
 from schemathesis.config import SchemathesisConfig
 
-from sale_orders.contract import CONTRACT_PATH
+from sale_orders_tools.contract import CONTRACT_PATH
 from tests.support import REPO_ROOT
 
 ContractCase = Case[APIOperation[Any, Any, Any, Any]]

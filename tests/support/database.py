@@ -12,8 +12,8 @@ from typing import Any, Self
 import psycopg2
 from sqlalchemy.engine import URL
 
-from sale_orders.db import scratch
-from sale_orders.db.scratch import dsn
+from sale_orders.db.drivers import libpq_dsn as dsn
+from sale_orders_tools import scratch
 
 __all__ = [
     "EMPTY",

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sale_orders.tools import servers
-from sale_orders.tools.servers import STOPPED_BY_SIGTERM, ServerProcess, free_port
+from sale_orders_tools import servers
+from sale_orders_tools.servers import STOPPED_BY_SIGTERM, ServerProcess, free_port
 
 __all__ = ["STOPPED_BY_SIGTERM", "LiveServer", "clean_env", "free_port", "start_server"]
 

@@ -2,12 +2,18 @@
 
 import logging
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
 
 from sqlalchemy.engine import URL, make_url
+
+from sale_orders.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def ensure_runtime_dir() -> None:
@@ -42,3 +48,23 @@ def embedded_postgres(data_dir: Path) -> Iterator[URL]:
         yield make_url(server.get_uri())
     finally:
         server.cleanup()
+
+
+def _exit_on_sigterm(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def configured_or_embedded(settings: Settings) -> Iterator[URL]:
+    """The configured server, or an embedded one started now and stopped when the block ends."""
+    if settings.configured_url is not None:
+        yield settings.configured_url
+        return
+    # SIGTERM would otherwise end the process without stopping the embedded server.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    log.info("starting embedded PostgreSQL in %s ...", settings.data_dir.resolve())
+    with embedded_postgres(settings.data_dir) as url:
+        try:
+            yield url
+        finally:
+            log.info("stopping embedded PostgreSQL ...")

@@ -10,7 +10,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Engine
 
-from sale_orders.settings import with_driver
+from sale_orders.db.drivers import PSYCOPG2
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK_KEY = 0x5A1E_0DE5
@@ -40,7 +40,7 @@ def migration_lock(engine: Engine) -> Iterator[None]:
 def alembic_config(url: URL) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.attributes["url"] = with_driver(url, "psycopg2")
+    config.attributes["url"] = PSYCOPG2.url(url)
     return config
 
 

@@ -6,8 +6,8 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
-from sale_orders.db import queries
-from sale_orders.settings import with_driver
+from sale_orders.db.drivers import PSYCOPG2
+from sale_orders.db.queries import idempotency
 
 DEFAULT_BATCH_SIZE = 1000
 
@@ -17,8 +17,8 @@ def purge_expired_idempotency_keys(url: URL, window: timedelta, batch_size: int 
 
     Each batch is one short transaction holding row locks on its own keys only, so creates go on meanwhile.
     """
-    engine = create_engine(with_driver(url, "psycopg2"), poolclass=NullPool)
-    statement = queries.purge_expired_idempotency_keys(window, batch_size)
+    engine = create_engine(PSYCOPG2.url(url), poolclass=NullPool)
+    statement = idempotency.purge_expired(window, batch_size)
     purged = 0
     try:
         with engine.connect() as connection:

@@ -2,14 +2,16 @@
 
 A table model is never a request or response body (it skips validation and would accept a client's id).
 Every relationship is `lazy="raise"`: code that forgets to load one fails loudly in both families, instead
-of running a query per row (sync) or raising MissingGreenlet (async) somewhere later.
+of running a query per row (sync) or raising MissingGreenlet (async) somewhere later. Below the classes, their
+Core tables (`CONTACT`, `ORDER`, ...), which the constant statements of `db.queries` are built from.
 """
 
 from datetime import datetime
 from typing import Any
+from typing import cast as typed
 
 from advanced_alchemy.base import convention
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, String, func
+from sqlalchemy import BigInteger, CheckConstraint, DateTime, Identity, String, Table, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -108,3 +110,17 @@ class IdempotencyKeyTable(SQLModel, table=True):
         nullable=False,
         index=True,
     )
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class, for statements on its columns."""
+    return typed("Table", model.__table__)  # type: ignore[attr-defined]
+
+
+CONTACT = table_of(ContactTable)
+PRODUCT = table_of(ProductTable)
+TAG = table_of(TagTable)
+ORDER = table_of(OrderTable)
+LINE = table_of(OrderLineTable)
+ORDER_TAG = table_of(OrderTagLink)
+IDEMPOTENCY_KEY = table_of(IdempotencyKeyTable)

@@ -1,4 +1,4 @@
-"""What can go wrong with a request, in the domain's words; `sale_orders.api.problems` turns each into HTTP."""
+"""What can go wrong with a request, in the domain's words; `sale_orders.web.problems` turns each into HTTP."""
 
 
 class DomainError(Exception):

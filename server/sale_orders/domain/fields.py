@@ -37,7 +37,7 @@ def _json_integer(value: Any) -> Any:
 
 # The e-mail check is email-validator's; it costs tens of microseconds an address, two thirds of them in
 # the domain. Addresses of the common form (an ASCII dot-atom, a plain domain it accepts as is) take a fast
-# path with the domain's verdict cached; everything else goes to the library. tests/test_email.py holds the
+# path with the domain's verdict cached; everything else goes to the library. tests/unit/test_email.py holds the
 # two to the same answers.
 _DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 

@@ -2,7 +2,7 @@
 
 A page of 50 orders is about 300 nested objects: built as plain dicts and encoded by msgspec, not as
 response models for Litestar to serialise, which cost several times more. The JSON is exactly
-`schemas.Order`'s: tests/test_order_json.py checks it against pydantic's serialisation of the same rows, and
+`schemas.Order`'s: tests/unit/test_order_json.py checks it against pydantic's serialisation of the same rows, and
 Schemathesis validates every response against the contract.
 """
 

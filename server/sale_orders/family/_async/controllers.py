@@ -7,11 +7,11 @@ from litestar import Controller
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from sale_orders.api.encoded import EncodedJSON
 from sale_orders.domain import limits, schemas
 from sale_orders.family._async import services as async_services
 from sale_orders.family.params import After, IdempotencyKey, ItemId, Limit
-from sale_orders.family.routing import ASYNC, inject_service
+from sale_orders.family.record import ASYNC, inject_service
+from sale_orders.web.encoded import EncodedJSON
 
 _PAGE = limits.DEFAULT_PAGE_SIZE
 

@@ -2,7 +2,7 @@
 
 PostgreSQL runs every statement atomically, so an operation that is one statement needs no BEGIN and
 COMMIT around it: in autocommit it is one round trip instead of three. Behind PgBouncer asyncpg needs the
-transaction even for one statement: `db/engines.py` says so in the session's `info`. (Changing an order,
+transaction even for one statement: `family/databases.py` says so in the session's `info`. (Changing an order,
 several statements that must all happen or none, runs in `session.begin()`.)
 """
 
@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sale_orders.db.engines import SINGLE_STATEMENT
+from sale_orders.db.session_configs import SINGLE_STATEMENT
 
 
 @asynccontextmanager

@@ -3,13 +3,13 @@
 """This family's services: every operation of the API, answered as the JSON of its response schema.
 
 Reads and creates, the hot paths, are single constant Core statements built from the SQLModel tables
-(`db/queries.py`), run on the session's connection without a transaction around them; their rows are
+(`db/queries/`), run on the session's connection without a transaction around them; their rows are
 encoded to JSON once (`domain/order_json.py`), without building response models. Changing an order is
 plain SQLModel code: load the order with its lines and tags (explicitly: relationships are
 `lazy="raise"`), change the objects, and let the session flush them in one transaction.
 """
 
-from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -18,25 +18,36 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from sale_orders.db import queries
-from sale_orders.db.tables import OrderLineTable, OrderTable
+from sale_orders.db.queries import catalog, orders
+from sale_orders.db.tables import OrderLineTable
 from sale_orders.domain import order_json, schemas
 from sale_orders.domain.errors import ConflictError, NotFoundError
 from sale_orders.domain.references import require_none_missing
 from sale_orders.family._sync import idempotency, sessions
-from sale_orders.family._util import conflict_if_changed_meanwhile
+from sale_orders.family._util import (
+    conflict_if_changed_meanwhile,
+    created_order,
+    idempotency_key_for,
+    loaded_order_rows,
+    replayed_order,
+)
 
 encode = order_json.encode
 
 
-class CatalogService:
+class Service:
+    """An operation's database session, and how long an Idempotency-Key is remembered (both injected)."""
+
+    def __init__(self, db_session: Session, idempotency_window: timedelta) -> None:
+        self.session = db_session
+        self.idempotency_window = idempotency_window
+
+
+class CatalogService(Service):
     """Create, read, page, change and delete one kind of simple row: contacts, products, tags."""
 
-    statements: ClassVar[queries.RowStatements]
+    statements: ClassVar[catalog.RowStatements]
     noun: ClassVar[str]
-
-    def __init__(self, db_session: Session) -> None:
-        self.session = db_session
 
     def _one(self, statement: Executable, parameters: dict[str, Any]) -> Row[Any] | None:
         with sessions.one_statement(self.session) as connection:
@@ -47,10 +58,10 @@ class CatalogService:
         with sessions.one_statement(self.session) as connection:
             if idempotency_key is None:
                 return encode(self._insert(connection, self.statements.insert, values))
-            key = idempotency.key_parameters(connection, self.noun, idempotency_key, data)
-            created = self._insert(connection, self.statements.insert_once, {**values, **key})
+            key = idempotency_key_for(self.noun, idempotency_key, data, self.idempotency_window)
+            created = self._insert(connection, self.statements.insert_once, {**values, **key.parameters()})
             if created is None:  # the key was used before: answered from what was stored with it
-                created = idempotency.stored_for_key(connection, key, claim_refused=True)
+                created = idempotency.stored_answer(connection, key, claim_refused=True)
             if created is None:  # the key's row is gone (purged) since the claim found it: a retry is new
                 raise ConflictError(f"a {self.noun} with this Idempotency-Key is being created; retry")
             return encode(created)
@@ -59,16 +70,15 @@ class CatalogService:
         self, connection: Connection, statement: Executable, parameters: dict[str, Any]
     ) -> dict[str, Any] | None:
         try:
-            row = (connection.execute(statement, parameters)).one_or_none()
+            return catalog.row_dict((connection.execute(statement, parameters)).one_or_none())
         except IntegrityError as exc:
             raise ConflictError(f"a {self.noun} with these values already exists") from exc
-        return None if row is None else dict(row._mapping)  # noqa: SLF001 - public, underscored against column names
 
     def get(self, item_id: int) -> bytes:
-        row = self._one(self.statements.by_id, {"item_id": item_id})
+        row = catalog.row_dict(self._one(self.statements.by_id, {"item_id": item_id}))
         if row is None:
             raise NotFoundError(f"no {self.noun} has id {item_id}")
-        return encode(row._asdict())
+        return encode(row)
 
     def page(self, after: int, limit: int) -> bytes:
         with sessions.one_statement(self.session) as connection:
@@ -81,12 +91,12 @@ class CatalogService:
         if not values:
             return self.get(item_id)
         try:
-            row = self._one(self.statements.update, {**values, "item_id": item_id})
+            row = catalog.row_dict(self._one(self.statements.update, {**values, "item_id": item_id}))
         except IntegrityError as exc:
             raise ConflictError(f"a {self.noun} with these values already exists") from exc
         if row is None:
             raise NotFoundError(f"no {self.noun} has id {item_id}")
-        return encode(row._asdict())
+        return encode(row)
 
     def delete(self, item_id: int) -> None:
         try:
@@ -100,80 +110,68 @@ class CatalogService:
 
 
 class ContactService(CatalogService):
-    statements, noun = queries.CONTACTS, "contact"
+    statements, noun = catalog.CONTACTS, "contact"
 
 
 class ProductService(CatalogService):
-    statements, noun = queries.PRODUCTS, "product"
+    statements, noun = catalog.PRODUCTS, "product"
 
 
 class TagService(CatalogService):
-    statements, noun = queries.TAGS, "tag"
+    statements, noun = catalog.TAGS, "tag"
 
 
-class OrderService:
+class OrderService(Service):
     """Sale orders with their lines and tags; every write is all of it, or nothing."""
-
-    def __init__(self, db_session: Session) -> None:
-        self.session = db_session
 
     def get(self, order_id: int) -> bytes:
         with sessions.one_statement(self.session) as connection:
-            rows = connection.execute(queries.ORDER_BY_ID, {"order_id": order_id})
-            orders, lines, tags = queries.split_order_rows(rows)
-        if not orders:
+            rows = connection.execute(orders.ORDER_BY_ID, {"order_id": order_id})
+            heads, lines, tags = orders.split_order_rows(rows)
+        if not heads:
             raise NotFoundError(f"no order has id {order_id}")
-        return order_json.encode_order(orders[0], lines, tags)
+        return order_json.encode_order(heads[0], lines, tags)
 
     def page(self, after: int, limit: int) -> bytes:
         with sessions.one_statement(self.session) as connection:
-            rows = connection.execute(queries.ORDER_PAGE, {"after": after, "limit": limit})
-            orders, lines, tags = queries.split_order_rows(rows)
-        return order_json.encode_orders(orders, lines, tags)
+            rows = connection.execute(orders.ORDER_PAGE, {"after": after, "limit": limit})
+            heads, lines, tags = orders.split_order_rows(rows)
+        return order_json.encode_orders(heads, lines, tags)
 
     def create(self, data: schemas.OrderCreate, idempotency_key: str | None = None) -> bytes:
-        parameters = {
-            "name": data.name,
-            "contact_id": data.contact_id,
-            "product_ids": [line.product_id for line in data.order_lines],
-            "quantities": [line.quantity for line in data.order_lines],
-            "prices": [line.price for line in data.order_lines],
-            "tag_ids": data.tag_ids,
-        }
+        parameters = orders.creation_parameters(data)
+        key = (
+            None
+            if idempotency_key is None
+            else idempotency_key_for("order", idempotency_key, data, self.idempotency_window)
+        )
         with sessions.one_statement(self.session) as connection:
-            if idempotency_key is None:
-                statement, key = queries.CREATE_ORDER, {}
-            else:
-                statement = queries.CREATE_ORDER_ONCE
-                key = idempotency.key_parameters(connection, "order", idempotency_key, data)
             with conflict_if_changed_meanwhile():
-                outcome = (connection.execute(statement, {**parameters, **key})).all()
-            created = next((item_id for status, _, item_id, _ in outcome if status == "created"), None)
-            if created is not None:
-                tags = [(item_id, name) for status, _, item_id, name in outcome if status == "found"]
-                return encode(_order_document(created, data, tags))
-            missing = [(kind, item_id) for status, kind, item_id, _ in outcome if status == "missing"]
-            # Nothing missing and nothing created: the claim found the key used (with missing references the
-            # statement claims nothing, and the key may be an old one, replayed only within its window).
-            if key and (stored := idempotency.stored_for_key(connection, key, claim_refused=not missing)):
-                return encode(_stored_order(stored, data))
-        require_none_missing(missing)
+                if key is None:
+                    rows = connection.execute(orders.CREATE_ORDER, parameters)
+                else:
+                    rows = connection.execute(orders.CREATE_ORDER_ONCE, {**parameters, **key.parameters()})
+                creation = orders.order_creation(rows.all())
+            if creation.order_id is not None:
+                return encode(created_order(creation.order_id, data, creation.tags))
+            # With missing references the statement claims nothing, and the key may be an old one, replayed
+            # only within its window; with nothing missing, the claim found the key used.
+            claim_refused = creation.key_was_used
+            if key and (stored := idempotency.stored_answer(connection, key, claim_refused=claim_refused)):
+                return encode(replayed_order(stored, data))
+        require_none_missing(creation.missing)
         raise ConflictError("an order with this Idempotency-Key is being created; retry")
 
     def update(self, order_id: int, changes: schemas.OrderUpdate) -> bytes:
         given = changes.model_fields_set
         with self.session.begin():
-            order = (self.session.exec(queries.order_for_update(order_id))).one_or_none()
+            order = (self.session.exec(orders.order_for_update(order_id))).one_or_none()
             if order is None:
                 raise NotFoundError(f"no order has id {order_id}")
             lines = changes.order_lines if "order_lines" in given else []
             tag_ids = changes.tag_ids if "tag_ids" in given else []
-            references = {
-                "contact_id": changes.contact_id,
-                "product_ids": [line.product_id for line in lines],
-                "tag_ids": tag_ids,
-            }
-            missing = ((self.session.connection()).execute(queries.MISSING_REFERENCES, references)).all()
+            references = orders.reference_parameters(changes.contact_id, lines, tag_ids)
+            missing = ((self.session.connection()).execute(orders.MISSING_REFERENCES, references)).all()
             require_none_missing((kind, item_id) for kind, item_id in missing)
             with conflict_if_changed_meanwhile():
                 order.sqlmodel_update(changes.model_dump(include={"name", "contact_id"}, exclude_unset=True))
@@ -182,40 +180,12 @@ class OrderService:
                         OrderLineTable.model_validate(line, update={"order_id": order_id}) for line in lines
                     ]
                 if "tag_ids" in given:
-                    order.tags = list((self.session.exec(queries.tags_by_id(tag_ids))).all()) if tag_ids else []
+                    order.tags = list((self.session.exec(orders.tags_by_id(tag_ids))).all()) if tag_ids else []
                 self.session.flush()
-            return order_json.encode_order(*_rows(order_id, order))
+            return order_json.encode_order(*loaded_order_rows(order_id, order))
 
     def delete(self, order_id: int) -> None:
         with sessions.one_statement(self.session) as connection:
-            deleted = (connection.execute(queries.DELETE_ORDER, {"order_id": order_id})).first()
+            deleted = (connection.execute(orders.DELETE_ORDER, {"order_id": order_id})).first()
         if deleted is None:
             raise NotFoundError(f"no order has id {order_id}")
-
-
-def _order_document(order_id: int, data: schemas.OrderCreate, tags: Iterable[Sequence[Any]]) -> dict[str, Any]:
-    """The answer to a created order: the request, with the order's id and its tags' (id, name) pairs."""
-    lines = [(order_id, line.product_id, line.quantity, line.price) for line in data.order_lines]
-    return order_json.order_document(
-        (order_id, data.name, data.contact_id), lines, [(order_id, tag_id, name) for tag_id, name in tags]
-    )
-
-
-def _stored_order(stored: dict[str, Any], data: schemas.OrderCreate) -> dict[str, Any]:
-    """The answer to a retried order, from what its key stores: the order's id and tags.
-
-    Or the whole answer: stored before migration 0004, or by an older version still serving beside this one
-    during a rolling deploy.
-    """
-    if "order_lines" in stored:
-        return stored
-    return _order_document(stored["id"], data, stored["tags"])
-
-
-def _rows(
-    order_id: int, order: OrderTable
-) -> tuple[order_json.OrderRow, list[order_json.LineRow], list[order_json.TagRow]]:
-    """An order loaded with its lines and tags, as the rows `order_json` encodes."""
-    lines = [(order_id, line.product_id, line.quantity, line.price) for line in order.order_lines]
-    tags = [(order_id, tag.id, tag.name) for tag in order.tags if tag.id is not None]
-    return (order_id, order.name, order.contact_id), lines, tags

@@ -1,0 +1,94 @@
+"""The application factory: every family under its prefix, and the routes of neither family, over one database.
+
+`create_app` loops over `family.record.FAMILIES`: one router per family, with that family's session as the
+routes' `db_session`; one advanced-alchemy plugin holding every family's engine. `health.py` and `docs.py`
+are the routes that belong to no family.
+"""
+
+from datetime import timedelta
+
+from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
+from litestar.di import Provide
+from litestar.plugins.pydantic import PydanticInitPlugin
+from sqlalchemy.engine import URL
+
+from sale_orders.app.docs import docs
+from sale_orders.app.health import health
+from sale_orders.app.openapi_config import openapi_config
+from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
+from sale_orders.domain import limits
+from sale_orders.family._async import controllers as async_controllers
+from sale_orders.family._sync import controllers as sync_controllers
+from sale_orders.family.databases import DatabaseConfig, database_configs, database_plugin
+from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, SYNC, Family
+from sale_orders.settings import Settings
+from sale_orders.web.auth import SECURITY, api_key_guard
+from sale_orders.web.edge import HeadAsGet, RequestContext
+from sale_orders.web.headers import add_security_headers, list_every_method_in_allow
+from sale_orders.web.metrics import MetricsPlugin
+from sale_orders.web.openapi import ForbidExtraSchemaPlugin
+from sale_orders.web.problems import EXCEPTION_HANDLERS
+
+# Each family's routes: the hand-written async controllers and their generated twin.
+CONTROLLERS = {SYNC.name: sync_controllers.CONTROLLERS, ASYNC.name: async_controllers.CONTROLLERS}
+# /health is an `async def` on the event loop: it asks the database with the family that needs no thread.
+HEALTH_FAMILY = next(family for family in FAMILIES if not family.in_thread_pool)
+
+
+def family_router(family: Family, config: DatabaseConfig, settings: Settings) -> Router:
+    """One family's routes under its prefix, each given that family's session of the request as `db_session`."""
+    # Without keys no guard is installed: an open API pays nothing per request for access control.
+    guards = [api_key_guard(settings.api_key_scopes)] if settings.api_key_scopes else []
+    return Router(
+        path=family.path,
+        route_handlers=CONTROLLERS[family.name],
+        tags=[family.name],
+        guards=guards,
+        security=SECURITY,
+        dependencies={"db_session": Provide(config.provide_session, sync_to_thread=False)},
+    )
+
+
+def create_app(database_url: URL | None = None, settings: Settings | None = None) -> Litestar:
+    """Build the app for the PostgreSQL server at `database_url` (default: from the settings)."""
+    settings = settings or Settings()
+    url = database_url or settings.configured_url
+    if url is None:
+        msg = "no database configured: set DATABASE_URL, or run `sale-orders serve` to start an embedded PostgreSQL"
+        raise RuntimeError(msg)
+    configs = database_configs(url, settings)
+    window = settings.idempotency_window
+
+    def idempotency_window() -> timedelta:
+        return window
+
+    app = Litestar(
+        route_handlers=[*(family_router(f, configs[f.name], settings) for f in FAMILIES), health, docs],
+        dependencies={
+            "idempotency_window": Provide(idempotency_window, use_cache=True, sync_to_thread=False),
+            "health_db_engine": Provide(configs[HEALTH_FAMILY.name].get_engine, sync_to_thread=False),
+        },
+        plugins=[
+            # Strict: `"1"` or `true` is not an id; the field types convert what JSON cannot say (money).
+            PydanticInitPlugin(validate_strict=True),
+            ForbidExtraSchemaPlugin(),
+            database_plugin(configs),
+            MetricsPlugin(
+                families=FAMILY_NAMES,
+                engines=configs,
+                thread_pool_families=[family.name for family in FAMILIES if family.in_thread_pool],
+            ),
+        ],
+        on_startup=[thread_pool_sizer(settings.sync_threads), freeze_startup_objects],
+        before_send=[list_every_method_in_allow, add_security_headers],
+        # A full order (100 lines) is about 10 KB; anything near this limit is not an order. Answered 413.
+        request_max_body_size=limits.MAX_BODY_BYTES,
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        openapi_config=openapi_config(),
+        cors_config=CORSConfig(allow_origins=settings.allowed_origins) if settings.allowed_origins else None,
+        # Logging is configured by `serve` (sale_orders.logs), once for uvicorn and the app alike.
+        logging_config=None,
+    )
+    app.asgi_handler = RequestContext(HeadAsGet(app.asgi_handler), families=FAMILY_NAMES)
+    return app

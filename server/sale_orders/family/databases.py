@@ -1,0 +1,71 @@
+"""Each family's engine and sessions: one advanced-alchemy configuration per family, one plugin for both.
+
+Both are derived from one URL and the settings, family by family (`record.FAMILIES`); what differs between
+them (driver, session classes, config classes) is in the record. Pools are sized by settings: the sync pool to
+the thread pool (a thread never waits for a connection that another idle thread holds), the async pool to what
+one event loop can keep busy. No overflow: a request that cannot get a connection within `POOL_TIMEOUT` is a 503.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from advanced_alchemy.extensions.litestar import SQLAlchemySyncConfig as SyncConfig
+from sqlalchemy.engine import URL
+
+from sale_orders.db.session_configs import AUTOCOMMIT, SINGLE_STATEMENT
+from sale_orders.family.record import FAMILIES, Family
+from sale_orders.settings import Settings
+
+DatabaseConfig = SyncConfig | SQLAlchemyAsyncConfig
+
+# advanced-alchemy's session listeners serve features this app does not use (file objects, timestamps, its
+# cache); left on, they would run on every commit.
+_NO_LISTENERS: dict[str, Any] = {"enable_file_object_listener": False, "enable_touch_updated_timestamp_listener": False}
+_NO_CACHE_LISTENER: dict[str, Any] = {"enable_cache_listener": False}
+
+
+def _pool_size(family: Family, settings: Settings) -> int:
+    return settings.sync_pool_size if family.in_thread_pool else settings.async_pool_size
+
+
+def database_config(family: Family, url: URL, settings: Settings) -> DatabaseConfig:
+    """The advanced-alchemy configuration of one family's engine and sessions, for the server at `url`."""
+    closer: dict[str, Any] = {}  # advanced-alchemy's own before_send handler unless the family has one
+    if family.session_closer is not None:
+        closer["before_send_handler"] = family.session_closer(family.session_scope_key)
+    return family.database_config(
+        connection_string=family.driver.url(url).render_as_string(hide_password=False),
+        engine_config=EngineConfig(
+            pool_size=_pool_size(family, settings),
+            connect_args=family.driver.connect_args(settings),
+            pool_timeout=settings.pool_timeout,
+            pool_pre_ping=settings.pool_pre_ping,
+            max_overflow=0,
+        ),
+        # expire_on_commit=False: reading an attribute after commit would reload it (MissingGreenlet in async code).
+        session_config=family.session_config(
+            class_=family.session_class,  # type: ignore[arg-type]  # the config class and its session class agree
+            expire_on_commit=False,
+            autoflush=False,
+            info={**_NO_CACHE_LISTENER, SINGLE_STATEMENT: AUTOCOMMIT if family.driver.autocommits(settings) else {}},
+        ),
+        **_NO_LISTENERS,
+        session_dependency_key=family.session_key,
+        engine_dependency_key=family.engine_key,
+        engine_app_state_key=family.engine_key,
+        session_maker_app_state_key=family.session_maker_key,
+        session_scope_key=family.session_scope_key,
+        set_default_exception_handler=False,
+        **closer,
+    )
+
+
+def database_configs(url: URL, settings: Settings) -> dict[str, DatabaseConfig]:
+    """Every family's configuration, by family name."""
+    return {family.name: database_config(family, url, settings) for family in FAMILIES}
+
+
+def database_plugin(configs: Mapping[str, DatabaseConfig]) -> SQLAlchemyPlugin:
+    """One advanced-alchemy plugin managing every family's engine and sessions."""
+    return SQLAlchemyPlugin(config=list(configs.values()))

@@ -1,0 +1,147 @@
+"""The two families as one record each: everything in which `/sync` and `/async` differ, outside `_async`/`_sync`.
+
+`diff -r family/_async family/_sync` shows how the code differs (`async def` and `await`, `AsyncSession` and
+`Session`); a `Family` value says the rest: the path prefix, where Litestar runs the handlers, the driver, the
+session classes and the names the plugin gives them. Engines, the app, its metrics, the CLI, the benchmark and
+the tests loop over `FAMILIES` instead of naming a family.
+
+A family's route decorators (`@ASYNC.post(...)`) are where `def` handlers are sent to the thread pool: the sync
+family passes `sync_to_thread=True`; the async family runs its handlers on the event loop. Both document the
+problem responses of each operation and validate a POST or PATCH body in one pass from its JSON bytes.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import (
+    AsyncSessionConfig,
+    SQLAlchemySyncConfig,
+    SyncSessionConfig,
+)
+from litestar import delete, get, patch, post
+from litestar.di import NamedDependency, Provide
+from litestar.types import BeforeMessageSendHookHandler, Dependencies
+from sqlmodel import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from sale_orders.db.drivers import ASYNCPG, PSYCOPG2, Driver
+from sale_orders.db.session_configs import SQLModelAsyncConfig, sync_session_closer
+from sale_orders.web.bodies import OnePassDTO
+from sale_orders.web.problems import problem_responses
+
+# Every operation of a family may answer these once API keys are configured (sale_orders.web.auth).
+AUTH_PROBLEMS = (401, 403)
+# A body handler's request DTO; responses are encoded by the services (`EncodedJSON`), with no DTO.
+BODY: dict[str, Any] = {"dto": OnePassDTO, "return_dto": None}
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family of routes and everything that differs between it and the other.
+
+    Attributes:
+        name: its path prefix (`/sync`), operationId prefix (`sync_create_order`), OpenAPI tag, and the `family`
+            label of its metrics and log lines.
+        handlers: how its handlers are written, for people: `def` or `async def`.
+        sync_to_thread: True: Litestar runs its handlers in the thread pool; None: on the event loop.
+        driver: the PostgreSQL driver of its engine.
+        session_class: the SQLModel session its services are given.
+        database_config: advanced-alchemy's configuration class for its engine and sessions.
+        session_config: advanced-alchemy's session options class.
+        session_closer: a `before_send` hook closing its sessions, or None for advanced-alchemy's own.
+        description: the OpenAPI tag's description.
+    """
+
+    name: str
+    handlers: str
+    sync_to_thread: bool | None
+    driver: Driver
+    session_class: type[Session] | type[AsyncSession]
+    database_config: type[SQLAlchemySyncConfig] | type[SQLModelAsyncConfig]
+    session_config: type[SyncSessionConfig] | type[AsyncSessionConfig]
+    session_closer: Callable[[str], BeforeMessageSendHookHandler] | None
+    description: str
+
+    @property
+    def path(self) -> str:
+        return f"/{self.name}"
+
+    @property
+    def in_thread_pool(self) -> bool:
+        """Whether each of its requests holds a thread of the pool while it runs (and its metrics show the pool)."""
+        return bool(self.sync_to_thread)
+
+    @property
+    def session_key(self) -> str:
+        """The dependency that gives a handler the request's session (advanced-alchemy's plugin provides it)."""
+        return f"{self.name}_db_session"
+
+    @property
+    def engine_key(self) -> str:
+        """The dependency, and the app state key, of its engine."""
+        return f"{self.name}_db_engine"
+
+    @property
+    def session_maker_key(self) -> str:
+        return f"{self.name}_session_maker"
+
+    @property
+    def session_scope_key(self) -> str:
+        """Where the plugin keeps a request's session in the ASGI scope."""
+        return f"_{self.name}_db_session"
+
+    def _options(self, summary: str, problems: Iterable[int]) -> dict[str, Any]:
+        responses = problem_responses([*AUTH_PROBLEMS, *problems])
+        return {"summary": summary, "sync_to_thread": self.sync_to_thread, "responses": responses}
+
+    def get(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> get:
+        return get(path, **self._options(summary, problems))
+
+    def post(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> post:
+        return post(path, **self._options(summary, [413, *problems]), **BODY)
+
+    def patch(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> patch:
+        return patch(path, **self._options(summary, [413, *problems]), **BODY)
+
+    def delete(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> delete:
+        return delete(path, **self._options(summary, problems))
+
+
+SYNC = Family(
+    name="sync",
+    handlers="def",
+    sync_to_thread=True,
+    driver=PSYCOPG2,
+    session_class=Session,
+    database_config=SQLAlchemySyncConfig,
+    session_config=SyncSessionConfig,
+    session_closer=sync_session_closer,
+    description="`def` handlers in a thread pool, SQLAlchemy Session over psycopg2",
+)
+ASYNC = Family(
+    name="async",
+    handlers="async def",
+    sync_to_thread=None,
+    driver=ASYNCPG,
+    session_class=AsyncSession,
+    database_config=SQLModelAsyncConfig,
+    session_config=AsyncSessionConfig,
+    session_closer=None,
+    description="`async def` handlers on the event loop, AsyncSession over asyncpg",
+)
+FAMILIES = (SYNC, ASYNC)
+FAMILY_NAMES = tuple(family.name for family in FAMILIES)
+
+
+def inject_service(service: Callable[[Any, timedelta], object]) -> Dependencies:
+    """A controller's dependencies: its `service`, on the family's session of the request and the app's settings.
+
+    `db_session` is the family router's (the plugin's session of that family), `idempotency_window` the app's.
+    """
+
+    def provide_service(db_session: NamedDependency[Any], idempotency_window: NamedDependency[timedelta]) -> object:
+        return service(db_session, idempotency_window)
+
+    return {"service": Provide(provide_service, sync_to_thread=False)}

@@ -1,1 +1,0 @@
-"""Developer tools behind the CLI: a scratch server for contract runs and benchmarks."""
