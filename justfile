@@ -1,10 +1,11 @@
-# The verbs of this project; each is a thin call to the `sale-orders` CLI or a tool. `just --list` shows them.
+# The verbs of this project; each is a thin call to the `sale-orders` CLI or a tool. `uv run just --list` shows them.
+# .ci/run calls these same recipes.
 
 # serve the API (embedded PostgreSQL unless DATABASE_URL is set)
 serve *ARGS:
     uv run sale-orders serve {{ARGS}}
 
-# run the whole test suite, as CI does
+# run the whole test suite (the README's test command)
 test *ARGS:
     uv run pytest {{ARGS}}
 
@@ -19,9 +20,9 @@ fmt:
     uv run ruff check --fix .
     uv run ruff format .
 
-# regenerate the sync family from the async one
+# regenerate the sync family (family/_sync/) from the async one
 twin:
-    uvx --from unasyncd==0.10.1 --with ruff==0.17.5 unasyncd
+    uv run sale-orders twin
 
 # apply database migrations
 db-upgrade:
