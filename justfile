@@ -36,6 +36,11 @@ demo-data ORDERS="10000":
 spec:
     uv run sale-orders openapi
 
+# lint contracts/openapi.json with Redocly and Spectral (pinned in contracts/package.json: `npm ci --prefix contracts`)
+spec-lint:
+    cd contracts && ./node_modules/.bin/redocly lint --config redocly.yaml openapi.json
+    cd contracts && ./node_modules/.bin/spectral lint -r .spectral.yaml --fail-severity warn openapi.json
+
 # regenerate the Python SDK in clients/python from contracts/openapi.json
 client:
     uv run sale-orders client

@@ -156,11 +156,12 @@ def install(version: Version, logs: Path) -> None:
         uv = os.environ.get("UV") or shutil.which("uv")
         if uv is None:
             raise HarnessError(f"uv is not on PATH: it installs version {version.label}'s environment")
-        print(f"version {version.label}: uv sync --locked --no-dev in {version.tree} ...", flush=True)
+        print(f"version {version.label}: uv sync --locked --no-dev --all-packages in {version.tree} ...", flush=True)
         log = logs / f"uv-sync-{version.label}.log"
         with log.open("w") as output:
-            # The server's dependencies only: the dev group is for tests and tools.
-            command = [uv, "sync", "--locked", "--no-dev"]
+            # No dev group (tests, linters); every workspace member, so that a version whose `demo-data` is a
+            # development verb (sale_orders_tools) has it too.
+            command = [uv, "sync", "--locked", "--no-dev", "--all-packages"]
             synced = subprocess.run(
                 command, cwd=version.tree, env=own_environment(), stdout=output, stderr=output, check=False
             )

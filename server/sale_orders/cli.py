@@ -16,7 +16,7 @@ import click
 
 from sale_orders.db.embedded import configured_or_embedded
 from sale_orders.logs import logging_config
-from sale_orders.settings import Settings
+from sale_orders.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("sale_orders.cli")
 
@@ -39,7 +39,21 @@ def main() -> None:
     environment or a .env file; without them an embedded PostgreSQL 18 keeps its data in DATA_DIR (.data).
     API_KEYS (see `api-key`) makes every /sync and /async request need `Authorization: Bearer <key>`.
     """
-    logging.config.dictConfig(logging_config(Settings().log_format))
+    try:
+        log_format = load_settings().log_format
+    except SettingsError:  # reported by the command that needs the settings; `api-key` and --help need none
+        log_format = "text"
+    logging.config.dictConfig(logging_config(log_format))
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or exit with status 2 and one line per bad setting (its name and what is wrong)."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        for line in str(exc).splitlines():
+            click.secho(f"sale-orders: bad setting {line}", fg="red", err=True)
+        sys.exit(2)
 
 
 @main.command()
@@ -82,7 +96,7 @@ def serve(  # noqa: PLR0913, PLR0917 - one parameter per option
     from sale_orders.db.migrate import upgrade  # noqa: PLC0415
     from sale_orders.web.metrics_dir import shared_metrics_directory  # noqa: PLC0415
 
-    settings = Settings()
+    settings = settings_or_exit()
     if not settings.api_key_scopes and not is_loopback(host):
         click.secho(
             f"WARNING: serving on {host} without API keys: anyone who can reach this address can change or delete"
@@ -125,7 +139,7 @@ def db_upgrade(revision: str) -> None:
     """Apply migrations to the configured (or embedded) database."""
     from sale_orders.db.migrate import upgrade  # noqa: PLC0415
 
-    with configured_or_embedded(Settings()) as url:
+    with configured_or_embedded(settings_or_exit()) as url:
         upgrade(url, revision)
     click.echo(f"database upgraded to {revision}", err=True)
 
@@ -136,7 +150,7 @@ def db_revision(message: str) -> None:
     """Write a new migration from the difference between the models and the database."""
     from sale_orders.db.migrate import new_revision, upgrade  # noqa: PLC0415
 
-    with configured_or_embedded(Settings()) as url:
+    with configured_or_embedded(settings_or_exit()) as url:
         upgrade(url)
         new_revision(url, message)
 
@@ -152,7 +166,7 @@ def idempotency_purge(batch_size: int) -> None:
     """Delete expired Idempotency-Keys in small transactions (no table lock); run it from cron, e.g. hourly."""
     from sale_orders.db.purge import purge_expired_idempotency_keys  # noqa: PLC0415
 
-    settings = Settings()
+    settings = settings_or_exit()
     with configured_or_embedded(settings) as url:
         purged = purge_expired_idempotency_keys(url, settings.idempotency_window, batch_size)
     click.echo(f"purged {purged} Idempotency-Keys older than {settings.idempotency_window_hours:g} h")

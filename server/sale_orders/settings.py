@@ -11,14 +11,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 ApiKeyScope = Literal["read", "write"]
 _API_KEY_ENTRY = re.compile(r"(read|write):([0-9a-fA-F]{64})")
+_ORIGIN = re.compile(r"https?://[^/\s:]+(:\d{1,5})?")
 
-# A thread per core is far too few for handlers that mostly wait for PostgreSQL (README, "Sync or async").
+# A thread per core is far too few for handlers that mostly wait for PostgreSQL (docs/def-or-async-def.md).
 _DEFAULT_THREADS = min(32, (os.cpu_count() or 1) * 8)
 
 
@@ -32,7 +34,7 @@ class Settings(BaseSettings):
         default=None, description="postgresql://user:pass@host:port/db; unset: embedded PostgreSQL"
     )
     db_host: str | None = None
-    db_port: int = 5432
+    db_port: int = Field(default=5432, ge=1, le=65535)
     db_name: str = "postgres"
     db_user: str = "postgres"
     db_password: SecretStr = SecretStr("")
@@ -87,6 +89,30 @@ class Settings(BaseSettings):
         " request needs `Authorization: Bearer <key>`. Empty: the API is open. `sale-orders api-key` makes a key",
     )
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url_is_a_postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            _postgresql_url(value.get_secret_value())
+        return value
+
+    @field_validator("data_dir", "prometheus_multiproc_dir")
+    @classmethod
+    def _is_a_folder_or_nothing_yet(cls, value: Path | None) -> Path | None:
+        if value is not None and (value.exists() and not value.is_dir()):
+            msg = "is a file, not a folder"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: str) -> str:
+        for position, origin in enumerate((part.strip() for part in value.split(",") if part.strip()), start=1):
+            if origin != "*" and not _ORIGIN.fullmatch(origin):
+                msg = f"entry {position} is not an origin (scheme://host[:port], or *)"
+                raise ValueError(msg)
+        return value
+
     @field_validator("api_keys")
     @classmethod
     def _api_keys_are_scoped_digests(cls, value: SecretStr) -> SecretStr:
@@ -106,7 +132,7 @@ class Settings(BaseSettings):
     def configured_url(self) -> URL | None:
         """The server URL chosen by the environment, or None for the embedded server."""
         if self.database_url is not None:
-            return make_url(self.database_url.get_secret_value())
+            return _postgresql_url(self.database_url.get_secret_value())
         if self.db_host:
             return URL.create(
                 "postgresql",
@@ -117,6 +143,43 @@ class Settings(BaseSettings):
                 database=self.db_name,
             )
         return None
+
+
+def _postgresql_url(text: str) -> URL:
+    """`text` as a PostgreSQL URL, or a ValueError saying what is wrong with it (never what it is)."""
+    if not text.strip():
+        msg = "is set but empty: unset it for the embedded PostgreSQL, or give postgresql://user:pass@host:port/db"
+        raise ValueError(msg)
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        msg = "is not a URL of the form postgresql://user:pass@host:port/db"
+        raise ValueError(msg) from None
+    if url.get_backend_name() not in {"postgresql", "postgres"}:
+        msg = f"names the {url.get_backend_name()!r} dialect; this API needs postgresql://"
+        raise ValueError(msg)
+    return url
+
+
+class SettingsError(Exception):
+    """Settings that cannot be used: one line per bad setting, naming it and what is wrong, never its value."""
+
+
+def load_settings() -> Settings:
+    """The settings from the environment and `.env`.
+
+    Raises:
+        SettingsError: a setting has a value it cannot take.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors(include_input=False, include_url=False):
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(message if message.startswith(name) else f"{name}: {message}")
+        raise SettingsError("\n".join(lines)) from None
 
 
 def _parse_api_keys(text: str) -> dict[str, ApiKeyScope]:

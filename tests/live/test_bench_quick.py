@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sale_orders.db.migrate import MIGRATIONS
 from sale_orders.family.record import FAMILY_NAMES
 from tests.support import REPO_ROOT
+from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.timeout(960)  # longer than the 900 s each benchmark run may take on a busy machine
 
@@ -38,11 +39,7 @@ def empty_tables() -> None:
 
 @pytest.fixture(autouse=True)
 def wrk() -> None:
-    if shutil.which("wrk") is None:
-        hint = "wrk is not installed, so the benchmark cannot run: apt-get install wrk"
-        if os.environ.get("CI"):
-            pytest.fail(hint)
-        pytest.skip(f"!!! BENCHMARK SMOKE TEST NOT RUN: {hint} (in CI this fails) !!!")
+    require_tool("wrk", install="apt-get install wrk")
 
 
 def bench_env() -> dict[str, str]:

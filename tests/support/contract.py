@@ -4,7 +4,6 @@ import contextlib
 import json
 import os
 from typing import Any
-from unittest.mock import patch
 
 import schemathesis
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -37,9 +36,11 @@ def as_httpx_request(kwargs: dict[str, Any]) -> dict[str, Any]:
 def contract_config(api_key: str) -> SchemathesisConfig:
     """schemathesis.toml as `schemathesis run` reads it from the repository's root, with `api_key` as the run's key.
 
-    Loading it loads its hooks (contracts/hooks.py, a path from the root) into this process, as the CLI does.
+    Loading it loads its hooks (contracts/hooks.py, a path from the root) into this process, as the CLI does; they
+    send the key from SALE_ORDERS_API_KEY, which this sets for the rest of the process.
     """
-    with contextlib.chdir(REPO_ROOT), patch.dict(os.environ, {"SALE_ORDERS_API_KEY": api_key}):
+    os.environ["SALE_ORDERS_API_KEY"] = api_key
+    with contextlib.chdir(REPO_ROOT):
         return SchemathesisConfig.from_path(REPO_ROOT / "schemathesis.toml")
 
 
@@ -53,8 +54,8 @@ def data_schema() -> schemathesis.BaseSchema:
     """The committed contract for drawing request data from: no security requirements, Schemathesis' defaults.
 
     Its users send to servers without API keys, so a generated (or removed) `Authorization` is not a contract
-    violation there. And without a config, Schemathesis would load schemathesis.toml, which wants a key and
-    installs the contract runs' hooks.
+    violation there. And without a config, Schemathesis would load schemathesis.toml, which installs the
+    contract runs' hooks.
     """
     contract = json.loads((REPO_ROOT / CONTRACT_PATH).read_text())
     for item in contract["paths"].values():

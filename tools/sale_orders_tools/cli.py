@@ -13,7 +13,6 @@ import click
 
 from sale_orders.db.embedded import configured_or_embedded
 from sale_orders.family.record import FAMILIES
-from sale_orders.settings import Settings
 
 
 @click.command("demo-data")
@@ -23,11 +22,12 @@ def demo_data(orders: int, seed: int) -> None:
     """Fill the configured (or embedded) database with realistic demo data, fast (COPY)."""
     from rich.progress import Progress  # noqa: PLC0415
 
+    from sale_orders.cli import settings_or_exit  # noqa: PLC0415 - sale_orders.cli imports this module
     from sale_orders.db.migrate import upgrade  # noqa: PLC0415
     from sale_orders_tools.demo import DemoSize, load_demo_data  # noqa: PLC0415
 
     size = DemoSize.for_orders(orders)
-    with configured_or_embedded(Settings()) as url, Progress(transient=False) as progress:
+    with configured_or_embedded(settings_or_exit()) as url, Progress(transient=False) as progress:
         upgrade(url)
         task = progress.add_task(f"loading {orders:,} orders", total=orders)
         load_demo_data(url, size, seed=seed, progress=lambda done: progress.update(task, completed=done))

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.plugins.pydantic import PydanticInitPlugin
 from sqlalchemy.engine import URL
@@ -16,6 +17,7 @@ from sqlalchemy.engine import URL
 from sale_orders.app.docs import docs
 from sale_orders.app.health import health
 from sale_orders.app.openapi_config import openapi_config
+from sale_orders.app.openapi_document import KEYED_STATE_KEY
 from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
 from sale_orders.domain import limits
 from sale_orders.family._async import controllers as async_controllers
@@ -89,6 +91,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         cors_config=CORSConfig(allow_origins=settings.allowed_origins) if settings.allowed_origins else None,
         # Logging is configured by `serve` (sale_orders.logs), once for uvicorn and the app alike.
         logging_config=None,
+        state=State({KEYED_STATE_KEY: bool(settings.api_key_scopes)}),
     )
     app.asgi_handler = RequestContext(HeadAsGet(app.asgi_handler), families=FAMILY_NAMES)
     return app

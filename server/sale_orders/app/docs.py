@@ -17,6 +17,8 @@ from litestar.enums import MediaType, OpenAPIMediaType
 from litestar.static_files import create_static_files_router
 from openapi_ui_bundles.swagger_ui import static_path as swagger_ui_path
 
+from sale_orders.app.openapi_document import served_document
+
 ASSETS_PATH = "/docs/assets"
 SPEC_PATH = "/openapi.json"
 
@@ -74,7 +76,7 @@ def docs_initializer() -> str:
 @get(SPEC_PATH, media_type=OpenAPIMediaType.OPENAPI_JSON, sync_to_thread=False)
 def openapi_json(request: Request[Any, Any, Any]) -> dict[str, Any]:
     """The app's OpenAPI document, where Swagger UI and clients expect it."""
-    return request.app.openapi_schema.to_schema()
+    return served_document(request.app)
 
 
 docs = Router(

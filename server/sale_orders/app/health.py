@@ -14,7 +14,13 @@ class Health(BaseModel):
     database: str
 
 
-@get("/health", summary="Liveness and database readiness", tags=["health"], responses=problem_responses([]))
+@get(
+    "/health",
+    summary="Liveness and database readiness",
+    description="200 when the process answers and the database answers a query; 503 otherwise. Needs no API key.",
+    tags=["health"],
+    responses=problem_responses([503], always=()),
+)
 async def health(health_db_engine: NamedDependency[AsyncEngine]) -> Health:
     """Answer 200 when a database round trip succeeds; 503 problem details otherwise (the app gives the engine)."""
     async with health_db_engine.connect() as connection:

@@ -3,10 +3,10 @@
 from typing import Any
 
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, Tag
 from litestar.types import Method
 
+from sale_orders.app.openapi_document import ServedJsonRenderPlugin
 from sale_orders.family.record import FAMILIES, FAMILY_NAMES
 from sale_orders.web.auth import SECURITY_SCHEMES
 
@@ -34,7 +34,7 @@ def openapi_config() -> OpenAPIConfig:
         operation_id_creator=operation_id,
         use_handler_docstrings=False,
         # The docs UI is /docs (served offline); Litestar's own UIs under /schema would load from a CDN.
-        render_plugins=[JsonRenderPlugin()],
+        render_plugins=[ServedJsonRenderPlugin()],
         create_examples=False,
         components=Components(security_schemes=SECURITY_SCHEMES),
         tags=[

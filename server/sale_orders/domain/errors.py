@@ -19,3 +19,7 @@ class MissingReferenceError(DomainError):
 
 class KeyReusedError(DomainError):
     """The Idempotency-Key was used before for a different request."""
+
+
+class KeyInProgressError(ConflictError):
+    """A create with this Idempotency-Key is under way, or its key is being purged: retry in a moment."""

@@ -5,7 +5,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Final
 
-from annotated_types import Ge, Le, MaxLen, MultipleOf
+from annotated_types import Ge, Le, MaxLen
 from email_validator import EmailNotValidError, ValidatedEmail, validate_email
 from email_validator.rfc_constants import (
     CASE_INSENSITIVE_MAILBOX_NAMES,
@@ -117,6 +117,10 @@ Quantity = Annotated[int, BeforeValidator(_json_integer), Strict(), Ge(1), Le(li
 # Money as a JSON number: the shortest repr of the float is the decimal itself (at most 15 significant digits).
 json_number: Final = float
 
+# The contract names each money type by its schema `title` (`Price`, `Amount`): the SDK reads those as Decimal,
+# and the contract runs generate them in steps of 0.01 (contracts/hooks.py). No `multipleOf`: common validators
+# (python-jsonschema, ajv) test it in binary floating point and refuse valid prices such as 0.07.
+MONEY_TITLES: Final = ("Price", "Amount")
 
 _as_json_number = PlainSerializer(json_number, return_type=float, when_used="json")
 Price = Annotated[
@@ -124,12 +128,12 @@ Price = Annotated[
     BeforeValidator(_json_number),
     Ge(0),
     Le(limits.MAX_PRICE),
-    MultipleOf(limits.PRICE_STEP),
-    # The digits also size the table's NUMERIC column (SQLModel reads them from here).
+    # The digits size the table's NUMERIC column (SQLModel reads them from here) and validate at most 2 decimals.
     Field(
         max_digits=limits.PRICE_DIGITS,
         decimal_places=limits.PRICE_SCALE,
-        description="unit price; a JSON number with at most two decimals",
+        title="Price",
+        description=f"unit price; a JSON number with at most {limits.PRICE_SCALE} decimals (a third is a 400)",
         json_schema_extra={"type": "number"},
     ),
     _as_json_number,
@@ -137,7 +141,11 @@ Price = Annotated[
 Amount = Annotated[
     Decimal,
     Ge(0),
-    Field(description="sum of quantity x price over the lines, computed exactly", json_schema_extra={"type": "number"}),
+    Field(
+        title="Amount",
+        description="sum of quantity x price over the lines, computed exactly; at most 2 decimals",
+        json_schema_extra={"type": "number"},
+    ),
     _as_json_number,
 ]
 

@@ -21,6 +21,7 @@ from advanced_alchemy.extensions.litestar import (
     SyncSessionConfig,
 )
 from litestar import delete, get, patch, post
+from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency, Provide
 from litestar.types import BeforeMessageSendHookHandler, Dependencies
 from sqlmodel import Session
@@ -35,6 +36,13 @@ from sale_orders.web.problems import problem_responses
 AUTH_PROBLEMS = (401, 403)
 # A body handler's request DTO; responses are encoded by the services (`EncodedJSON`), with no DTO.
 BODY: dict[str, Any] = {"dto": OnePassDTO, "return_dto": None}
+# Every 201 says where the new resource is (set by `EncodedJSON.created`).
+LOCATION = ResponseHeader(
+    name="Location",
+    description="the new resource's URL, in the family that created it (e.g. `/sync/order/7`)",
+    documentation_only=True,
+    required=True,
+)
 
 
 @dataclass(frozen=True)
@@ -92,21 +100,28 @@ class Family:
         """Where the plugin keeps a request's session in the ASGI scope."""
         return f"_{self.name}_db_session"
 
-    def _options(self, summary: str, problems: Iterable[int]) -> dict[str, Any]:
+    def _options(self, summary: str, description: str, problems: Iterable[int]) -> dict[str, Any]:
         responses = problem_responses([*AUTH_PROBLEMS, *problems])
-        return {"summary": summary, "sync_to_thread": self.sync_to_thread, "responses": responses}
+        return {
+            "summary": summary,
+            "description": description,
+            "sync_to_thread": self.sync_to_thread,
+            "responses": responses,
+        }
 
-    def get(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> get:
-        return get(path, **self._options(summary, problems))
+    def get(self, path: str, *, summary: str, description: str, problems: Iterable[int] = ()) -> get:
+        return get(path, **self._options(summary, description, problems))
 
-    def post(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> post:
-        return post(path, **self._options(summary, [413, *problems]), **BODY)
+    def post(self, path: str, *, summary: str, description: str, problems: Iterable[int] = ()) -> post:
+        """A create: 201 with the new resource and its URL in `Location`."""
+        options = self._options(summary, description, [413, *problems])
+        return post(path, **options, **BODY, response_headers=[LOCATION])
 
-    def patch(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> patch:
-        return patch(path, **self._options(summary, [413, *problems]), **BODY)
+    def patch(self, path: str, *, summary: str, description: str, problems: Iterable[int] = ()) -> patch:
+        return patch(path, **self._options(summary, description, [413, *problems]), **BODY)
 
-    def delete(self, path: str, *, summary: str, problems: Iterable[int] = ()) -> delete:
-        return delete(path, **self._options(summary, problems))
+    def delete(self, path: str, *, summary: str, description: str, problems: Iterable[int] = ()) -> delete:
+        return delete(path, **self._options(summary, description, problems))
 
 
 SYNC = Family(

@@ -20,7 +20,14 @@ from sqlmodel import Field, SQLModel
 
 from sale_orders.db.errors import is_statement_timeout, is_unavailable
 from sale_orders.domain import limits
-from sale_orders.domain.errors import ConflictError, DomainError, KeyReusedError, MissingReferenceError, NotFoundError
+from sale_orders.domain.errors import (
+    ConflictError,
+    DomainError,
+    KeyInProgressError,
+    KeyReusedError,
+    MissingReferenceError,
+    NotFoundError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +70,11 @@ _DOMAIN: dict[type[DomainError], tuple[int, str, str]] = {
     ConflictError: (409, *KINDS[409]),
     MissingReferenceError: (422, *KINDS[422]),
     KeyReusedError: (422, "idempotency-key-reused", "The Idempotency-Key was used for a different request"),
+    KeyInProgressError: (409, "idempotency-key-in-progress", "A request with this Idempotency-Key is under way"),
 }
+_RETRY_SOON = {"Retry-After": "1"}
+# A client may retry these after a moment (RFC 9110 Retry-After, in seconds); the SDK does.
+_RETRY_AFTER: dict[type[DomainError], str] = {KeyInProgressError: "1"}
 
 # What each documented error status means, in the contract.
 _DESCRIPTIONS = {
@@ -78,8 +89,8 @@ _DESCRIPTIONS = {
 }
 
 
-def problem_responses(statuses: Iterable[int]) -> dict[int, ResponseSpec]:
-    """Document the problem-details responses an operation can give (400 and 503 always)."""
+def problem_responses(statuses: Iterable[int], *, always: Iterable[int] = (400, 503)) -> dict[int, ResponseSpec]:
+    """Document the problem-details responses an operation can give (`always`: by default 400 and 503)."""
     return {
         status: ResponseSpec(
             data_container=ProblemDetails,
@@ -87,7 +98,7 @@ def problem_responses(statuses: Iterable[int]) -> dict[int, ResponseSpec]:
             media_type=PROBLEM_JSON,
             generate_examples=False,
         )
-        for status in sorted({400, 503, *statuses})
+        for status in sorted({*always, *statuses})
     }
 
 
@@ -109,7 +120,9 @@ def problem_response(
 
 def _on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[ProblemDetails]:
     status, kind_name, title = _DOMAIN[type(exc)]
-    return problem_response(status, str(exc), kind=(kind_name, title))
+    retry_after = _RETRY_AFTER.get(type(exc))
+    headers = None if retry_after is None else {"Retry-After": retry_after}
+    return problem_response(status, str(exc), kind=(kind_name, title), headers=headers)
 
 
 def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ProblemDetails]:
@@ -144,10 +157,10 @@ def _on_database(request: Request[Any, Any, Any], exc: Exception) -> Response[Pr
     """Unreachable, overloaded or too slow database: 503; anything else is unexpected."""
     if is_statement_timeout(exc):
         log.warning("statement timeout: %s", type(exc).__name__)
-        return problem_response(503, "the database took too long to answer; retry later")
+        return problem_response(503, "the database took too long to answer; retry later", headers=_RETRY_SOON)
     if is_unavailable(exc):
         log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
-        return problem_response(503, "the database is unavailable or busy; retry later")
+        return problem_response(503, "the database is unavailable or busy; retry later", headers=_RETRY_SOON)
     return _on_unexpected(request, exc)
 
 

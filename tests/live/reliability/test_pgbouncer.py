@@ -8,7 +8,6 @@ client connections interleave on a few shared server connections, and a live `sa
 import asyncio
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,22 +30,17 @@ from sqlalchemy.engine import URL
 from sale_orders.family.record import FAMILY_NAMES as FAMILIES
 from tests.support.database import dsn, scratch_database
 from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, free_port, start_server
+from tests.support.tools import require_tool
 
 POOL_SIZE = 3  # server connections per database: far fewer than the app's client connections
 APP_ENV = {"SYNC_THREADS": "16", "SYNC_POOL_SIZE": "8", "ASYNC_POOL_SIZE": "8", "POOL_TIMEOUT": "10"}
 STATEMENT_TIMEOUT = "1s"  # set on the database, as the deployment notes say, since the app cannot send it
-INSTALL_HINT = "pgbouncer is not installed: apt-get install -y pgbouncer (.ci/run installs it)"
 
 
 def pgbouncer_binary() -> str:
-    found = shutil.which("pgbouncer") or next(
-        (path for path in ("/usr/sbin/pgbouncer", "/usr/local/sbin/pgbouncer") if os.access(path, os.X_OK)), None
+    return require_tool(
+        "pgbouncer", install="apt-get install -y pgbouncer", paths=("/usr/sbin/pgbouncer", "/usr/local/sbin/pgbouncer")
     )
-    if found is None:
-        if os.environ.get("CI"):
-            pytest.fail(INSTALL_HINT)
-        pytest.skip(f"SKIPPED, NOT TESTED: {INSTALL_HINT}")
-    return found
 
 
 @dataclass

@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -23,6 +22,7 @@ from sqlalchemy.engine import URL
 
 from sale_orders.app import create_app
 from sale_orders.family.record import FAMILY_NAMES
+from tests.support.tools import require_tool
 
 ABSOLUTE_URL = re.compile(r"https?://")
 REFERENCE = re.compile(r'(?:src|href)="([^"]+)"')
@@ -96,12 +96,7 @@ def live_url(database_url: URL) -> Iterator[str]:
 
 
 def chromium() -> str:
-    if path := shutil.which("chromium"):
-        return path
-    message = "Chromium is missing; install it with: apt-get update && apt-get install -y chromium"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+    return require_tool("chromium", install="apt-get update && apt-get install -y chromium")
 
 
 def render(url: str, out: Path) -> tuple[str, str]:

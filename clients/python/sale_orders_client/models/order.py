@@ -18,7 +18,7 @@ T = TypeVar("T", bound="Order")
 class Order:
     """
     Attributes:
-        amount_total (float): sum of quantity x price over the lines, computed exactly
+        amount_total (float): sum of quantity x price over the lines, computed exactly; at most 2 decimals
         contact_id (int):
         id (int):
         name (str):

@@ -12,7 +12,7 @@ T = TypeVar("T", bound="OrderLine")
 class OrderLine:
     """
     Attributes:
-        price (float): unit price; a JSON number with at most two decimals
+        price (float): unit price; a JSON number with at most 2 decimals (a third is a 400)
         product_id (int):
         quantity (int):
     """

@@ -19,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from sale_orders.db.queries import catalog, orders
 from sale_orders.db.tables import OrderLineTable
 from sale_orders.domain import order_json, schemas
-from sale_orders.domain.errors import ConflictError, NotFoundError
+from sale_orders.domain.errors import ConflictError, KeyInProgressError, NotFoundError
 from sale_orders.domain.references import require_none_missing
 from sale_orders.family._async import idempotency as async_idempotency
 from sale_orders.family._async import sessions as async_sessions
@@ -30,6 +30,7 @@ from sale_orders.family._util import (
     loaded_order_rows,
     replayed_order,
 )
+from sale_orders.web.encoded import Created
 
 encode = order_json.encode
 
@@ -52,18 +53,19 @@ class CatalogService(Service):
         async with async_sessions.one_statement(self.session) as connection:
             return (await connection.execute(statement, parameters)).one_or_none()
 
-    async def create(self, data: BaseModel, idempotency_key: str | None = None) -> bytes:
+    async def create(self, data: BaseModel, idempotency_key: str | None = None) -> Created:
         values = data.model_dump()
         async with async_sessions.one_statement(self.session) as connection:
             if idempotency_key is None:
-                return encode(await self._insert(connection, self.statements.insert, values))
-            key = idempotency_key_for(self.noun, idempotency_key, data, self.idempotency_window)
-            created = await self._insert(connection, self.statements.insert_once, {**values, **key.parameters()})
-            if created is None:  # the key was used before: answered from what was stored with it
-                created = await async_idempotency.stored_answer(connection, key, claim_refused=True)
+                created = await self._insert(connection, self.statements.insert, values)
+            else:
+                key = idempotency_key_for(self.noun, idempotency_key, data, self.idempotency_window)
+                created = await self._insert(connection, self.statements.insert_once, {**values, **key.parameters()})
+                if created is None:  # the key was used before: answered from what was stored with it
+                    created = await async_idempotency.stored_answer(connection, key, claim_refused=True)
             if created is None:  # the key's row is gone (purged) since the claim found it: a retry is new
-                raise ConflictError(f"a {self.noun} with this Idempotency-Key is being created; retry")
-            return encode(created)
+                raise KeyInProgressError(f"a {self.noun} with this Idempotency-Key is being created; retry")
+            return Created(created["id"], encode(created))
 
     async def _insert(
         self, connection: AsyncConnection, statement: Executable, parameters: dict[str, Any]
@@ -137,7 +139,7 @@ class OrderService(Service):
             heads, lines, tags = orders.split_order_rows(rows)
         return order_json.encode_orders(heads, lines, tags)
 
-    async def create(self, data: schemas.OrderCreate, idempotency_key: str | None = None) -> bytes:
+    async def create(self, data: schemas.OrderCreate, idempotency_key: str | None = None) -> Created:
         parameters = orders.creation_parameters(data)
         key = (
             None
@@ -152,14 +154,15 @@ class OrderService(Service):
                     rows = await connection.execute(orders.CREATE_ORDER_ONCE, {**parameters, **key.parameters()})
                 creation = orders.order_creation(rows.all())
             if creation.order_id is not None:
-                return encode(created_order(creation.order_id, data, creation.tags))
+                return Created(creation.order_id, encode(created_order(creation.order_id, data, creation.tags)))
             # With missing references the statement claims nothing, and the key may be an old one, replayed
             # only within its window; with nothing missing, the claim found the key used.
             claim_refused = creation.key_was_used
             if key and (stored := await async_idempotency.stored_answer(connection, key, claim_refused=claim_refused)):
-                return encode(replayed_order(stored, data))
+                replayed = replayed_order(stored, data)
+                return Created(replayed["id"], encode(replayed))
         require_none_missing(creation.missing)
-        raise ConflictError("an order with this Idempotency-Key is being created; retry")
+        raise KeyInProgressError("an order with this Idempotency-Key is being created; retry")
 
     async def update(self, order_id: int, changes: schemas.OrderUpdate) -> bytes:
         given = changes.model_fields_set

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from sale_orders.domain import limits, schemas
+from sale_orders.family import operations
 from sale_orders.family._sync import services
 from sale_orders.family.params import After, IdempotencyKey, ItemId, Limit
 from sale_orders.family.record import SYNC, inject_service
@@ -22,28 +23,47 @@ class ContactController(Controller):
     path = "/contact"
     dependencies = inject_service(services.ContactService)
 
-    @SYNC.post("/", summary="Create a contact", problems=[422])
+    @SYNC.post(
+        "/",
+        summary="Create a contact",
+        description=operations.CREATE_CONTACT,
+        problems=[422],
+    )
     def create_contact(
         self,
         data: JSONBody[schemas.ContactCreate],
         service: NamedDependency[services.ContactService],
         idempotency_key: IdempotencyKey = None,
     ) -> EncodedJSON[schemas.Contact]:
-        return EncodedJSON(service.create(data, idempotency_key))
+        return EncodedJSON.created(service.create(data, idempotency_key), SYNC.path + self.path)
 
-    @SYNC.get("/", summary="List contacts, a page at a time")
+    @SYNC.get(
+        "/",
+        summary="List contacts, a page at a time",
+        description=operations.LIST_CONTACTS,
+    )
     def list_contacts(
         self, service: NamedDependency[services.ContactService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Contact]]:
         return EncodedJSON(service.page(after, limit))
 
-    @SYNC.get("/{item_id:int}", summary="Read a contact", problems=[404])
+    @SYNC.get(
+        "/{item_id:int}",
+        summary="Read a contact",
+        description=operations.GET_CONTACT,
+        problems=[404],
+    )
     def get_contact(
         self, item_id: ItemId, service: NamedDependency[services.ContactService]
     ) -> EncodedJSON[schemas.Contact]:
         return EncodedJSON(service.get(item_id))
 
-    @SYNC.patch("/{item_id:int}", summary="Change a contact", problems=[404])
+    @SYNC.patch(
+        "/{item_id:int}",
+        summary="Change a contact",
+        description=operations.UPDATE_CONTACT,
+        problems=[404],
+    )
     def update_contact(
         self,
         item_id: ItemId,
@@ -52,7 +72,12 @@ class ContactController(Controller):
     ) -> EncodedJSON[schemas.Contact]:
         return EncodedJSON(service.update(item_id, data))
 
-    @SYNC.delete("/{item_id:int}", summary="Delete a contact without orders", problems=[404, 409])
+    @SYNC.delete(
+        "/{item_id:int}",
+        summary="Delete a contact without orders",
+        description=operations.DELETE_CONTACT,
+        problems=[404, 409],
+    )
     def delete_contact(self, item_id: ItemId, service: NamedDependency[services.ContactService]) -> None:
         service.delete(item_id)
 
@@ -61,28 +86,47 @@ class ProductController(Controller):
     path = "/product"
     dependencies = inject_service(services.ProductService)
 
-    @SYNC.post("/", summary="Create a product", problems=[422])
+    @SYNC.post(
+        "/",
+        summary="Create a product",
+        description=operations.CREATE_PRODUCT,
+        problems=[422],
+    )
     def create_product(
         self,
         data: JSONBody[schemas.ProductCreate],
         service: NamedDependency[services.ProductService],
         idempotency_key: IdempotencyKey = None,
     ) -> EncodedJSON[schemas.Product]:
-        return EncodedJSON(service.create(data, idempotency_key))
+        return EncodedJSON.created(service.create(data, idempotency_key), SYNC.path + self.path)
 
-    @SYNC.get("/", summary="List products, a page at a time")
+    @SYNC.get(
+        "/",
+        summary="List products, a page at a time",
+        description=operations.LIST_PRODUCTS,
+    )
     def list_products(
         self, service: NamedDependency[services.ProductService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Product]]:
         return EncodedJSON(service.page(after, limit))
 
-    @SYNC.get("/{item_id:int}", summary="Read a product", problems=[404])
+    @SYNC.get(
+        "/{item_id:int}",
+        summary="Read a product",
+        description=operations.GET_PRODUCT,
+        problems=[404],
+    )
     def get_product(
         self, item_id: ItemId, service: NamedDependency[services.ProductService]
     ) -> EncodedJSON[schemas.Product]:
         return EncodedJSON(service.get(item_id))
 
-    @SYNC.patch("/{item_id:int}", summary="Change a product", problems=[404])
+    @SYNC.patch(
+        "/{item_id:int}",
+        summary="Change a product",
+        description=operations.UPDATE_PRODUCT,
+        problems=[404],
+    )
     def update_product(
         self,
         item_id: ItemId,
@@ -91,7 +135,12 @@ class ProductController(Controller):
     ) -> EncodedJSON[schemas.Product]:
         return EncodedJSON(service.update(item_id, data))
 
-    @SYNC.delete("/{item_id:int}", summary="Delete a product no order uses", problems=[404, 409])
+    @SYNC.delete(
+        "/{item_id:int}",
+        summary="Delete a product no order uses",
+        description=operations.DELETE_PRODUCT,
+        problems=[404, 409],
+    )
     def delete_product(self, item_id: ItemId, service: NamedDependency[services.ProductService]) -> None:
         service.delete(item_id)
 
@@ -100,32 +149,56 @@ class TagController(Controller):
     path = "/tag"
     dependencies = inject_service(services.TagService)
 
-    @SYNC.post("/", summary="Create a tag", problems=[409, 422])
+    @SYNC.post(
+        "/",
+        summary="Create a tag",
+        description=operations.CREATE_TAG,
+        problems=[409, 422],
+    )
     def create_tag(
         self,
         data: JSONBody[schemas.TagCreate],
         service: NamedDependency[services.TagService],
         idempotency_key: IdempotencyKey = None,
     ) -> EncodedJSON[schemas.Tag]:
-        return EncodedJSON(service.create(data, idempotency_key))
+        return EncodedJSON.created(service.create(data, idempotency_key), SYNC.path + self.path)
 
-    @SYNC.get("/", summary="List tags, a page at a time")
+    @SYNC.get(
+        "/",
+        summary="List tags, a page at a time",
+        description=operations.LIST_TAGS,
+    )
     def list_tags(
         self, service: NamedDependency[services.TagService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Tag]]:
         return EncodedJSON(service.page(after, limit))
 
-    @SYNC.get("/{item_id:int}", summary="Read a tag", problems=[404])
+    @SYNC.get(
+        "/{item_id:int}",
+        summary="Read a tag",
+        description=operations.GET_TAG,
+        problems=[404],
+    )
     def get_tag(self, item_id: ItemId, service: NamedDependency[services.TagService]) -> EncodedJSON[schemas.Tag]:
         return EncodedJSON(service.get(item_id))
 
-    @SYNC.patch("/{item_id:int}", summary="Rename a tag", problems=[404, 409])
+    @SYNC.patch(
+        "/{item_id:int}",
+        summary="Rename a tag",
+        description=operations.UPDATE_TAG,
+        problems=[404, 409],
+    )
     def update_tag(
         self, item_id: ItemId, data: JSONBody[schemas.TagUpdate], service: NamedDependency[services.TagService]
     ) -> EncodedJSON[schemas.Tag]:
         return EncodedJSON(service.update(item_id, data))
 
-    @SYNC.delete("/{item_id:int}", summary="Delete a tag no order uses", problems=[404, 409])
+    @SYNC.delete(
+        "/{item_id:int}",
+        summary="Delete a tag no order uses",
+        description=operations.DELETE_TAG,
+        problems=[404, 409],
+    )
     def delete_tag(self, item_id: ItemId, service: NamedDependency[services.TagService]) -> None:
         service.delete(item_id)
 
@@ -134,26 +207,45 @@ class OrderController(Controller):
     path = "/order"
     dependencies = inject_service(services.OrderService)
 
-    @SYNC.post("/", summary="Create a sale order with its lines and tags", problems=[409, 422])
+    @SYNC.post(
+        "/",
+        summary="Create a sale order with its lines and tags",
+        description=operations.CREATE_ORDER,
+        problems=[409, 422],
+    )
     def create_order(
         self,
         data: JSONBody[schemas.OrderCreate],
         service: NamedDependency[services.OrderService],
         idempotency_key: IdempotencyKey = None,
     ) -> EncodedJSON[schemas.Order]:
-        return EncodedJSON(service.create(data, idempotency_key))
+        return EncodedJSON.created(service.create(data, idempotency_key), SYNC.path + self.path)
 
-    @SYNC.get("/", summary="List sale orders with lines and tags, a page at a time")
+    @SYNC.get(
+        "/",
+        summary="List sale orders with lines and tags, a page at a time",
+        description=operations.LIST_ORDERS,
+    )
     def list_orders(
         self, service: NamedDependency[services.OrderService], after: After = 0, limit: Limit = _PAGE
     ) -> EncodedJSON[list[schemas.Order]]:
         return EncodedJSON(service.page(after, limit))
 
-    @SYNC.get("/{item_id:int}", summary="Read a sale order", problems=[404])
+    @SYNC.get(
+        "/{item_id:int}",
+        summary="Read a sale order",
+        description=operations.GET_ORDER,
+        problems=[404],
+    )
     def get_order(self, item_id: ItemId, service: NamedDependency[services.OrderService]) -> EncodedJSON[schemas.Order]:
         return EncodedJSON(service.get(item_id))
 
-    @SYNC.patch("/{item_id:int}", summary="Change a sale order; lines and tags are replaced", problems=[404, 409, 422])
+    @SYNC.patch(
+        "/{item_id:int}",
+        summary="Change a sale order; lines and tags are replaced",
+        description=operations.UPDATE_ORDER,
+        problems=[404, 409, 422],
+    )
     def update_order(
         self,
         item_id: ItemId,
@@ -162,7 +254,12 @@ class OrderController(Controller):
     ) -> EncodedJSON[schemas.Order]:
         return EncodedJSON(service.update(item_id, data))
 
-    @SYNC.delete("/{item_id:int}", summary="Delete a sale order", problems=[404])
+    @SYNC.delete(
+        "/{item_id:int}",
+        summary="Delete a sale order",
+        description=operations.DELETE_ORDER,
+        problems=[404],
+    )
     def delete_order(self, item_id: ItemId, service: NamedDependency[services.OrderService]) -> None:
         service.delete(item_id)
 

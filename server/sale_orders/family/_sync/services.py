@@ -21,7 +21,7 @@ from sqlmodel import Session
 from sale_orders.db.queries import catalog, orders
 from sale_orders.db.tables import OrderLineTable
 from sale_orders.domain import order_json, schemas
-from sale_orders.domain.errors import ConflictError, NotFoundError
+from sale_orders.domain.errors import ConflictError, KeyInProgressError, NotFoundError
 from sale_orders.domain.references import require_none_missing
 from sale_orders.family._sync import idempotency, sessions
 from sale_orders.family._util import (
@@ -31,6 +31,7 @@ from sale_orders.family._util import (
     loaded_order_rows,
     replayed_order,
 )
+from sale_orders.web.encoded import Created
 
 encode = order_json.encode
 
@@ -53,18 +54,19 @@ class CatalogService(Service):
         with sessions.one_statement(self.session) as connection:
             return (connection.execute(statement, parameters)).one_or_none()
 
-    def create(self, data: BaseModel, idempotency_key: str | None = None) -> bytes:
+    def create(self, data: BaseModel, idempotency_key: str | None = None) -> Created:
         values = data.model_dump()
         with sessions.one_statement(self.session) as connection:
             if idempotency_key is None:
-                return encode(self._insert(connection, self.statements.insert, values))
-            key = idempotency_key_for(self.noun, idempotency_key, data, self.idempotency_window)
-            created = self._insert(connection, self.statements.insert_once, {**values, **key.parameters()})
-            if created is None:  # the key was used before: answered from what was stored with it
-                created = idempotency.stored_answer(connection, key, claim_refused=True)
+                created = self._insert(connection, self.statements.insert, values)
+            else:
+                key = idempotency_key_for(self.noun, idempotency_key, data, self.idempotency_window)
+                created = self._insert(connection, self.statements.insert_once, {**values, **key.parameters()})
+                if created is None:  # the key was used before: answered from what was stored with it
+                    created = idempotency.stored_answer(connection, key, claim_refused=True)
             if created is None:  # the key's row is gone (purged) since the claim found it: a retry is new
-                raise ConflictError(f"a {self.noun} with this Idempotency-Key is being created; retry")
-            return encode(created)
+                raise KeyInProgressError(f"a {self.noun} with this Idempotency-Key is being created; retry")
+            return Created(created["id"], encode(created))
 
     def _insert(
         self, connection: Connection, statement: Executable, parameters: dict[str, Any]
@@ -138,7 +140,7 @@ class OrderService(Service):
             heads, lines, tags = orders.split_order_rows(rows)
         return order_json.encode_orders(heads, lines, tags)
 
-    def create(self, data: schemas.OrderCreate, idempotency_key: str | None = None) -> bytes:
+    def create(self, data: schemas.OrderCreate, idempotency_key: str | None = None) -> Created:
         parameters = orders.creation_parameters(data)
         key = (
             None
@@ -153,14 +155,15 @@ class OrderService(Service):
                     rows = connection.execute(orders.CREATE_ORDER_ONCE, {**parameters, **key.parameters()})
                 creation = orders.order_creation(rows.all())
             if creation.order_id is not None:
-                return encode(created_order(creation.order_id, data, creation.tags))
+                return Created(creation.order_id, encode(created_order(creation.order_id, data, creation.tags)))
             # With missing references the statement claims nothing, and the key may be an old one, replayed
             # only within its window; with nothing missing, the claim found the key used.
             claim_refused = creation.key_was_used
             if key and (stored := idempotency.stored_answer(connection, key, claim_refused=claim_refused)):
-                return encode(replayed_order(stored, data))
+                replayed = replayed_order(stored, data)
+                return Created(replayed["id"], encode(replayed))
         require_none_missing(creation.missing)
-        raise ConflictError("an order with this Idempotency-Key is being created; retry")
+        raise KeyInProgressError("an order with this Idempotency-Key is being created; retry")
 
     def update(self, order_id: int, changes: schemas.OrderUpdate) -> bytes:
         given = changes.model_fields_set

@@ -96,6 +96,10 @@ def sync_detailed(
 ) -> Response[Contact | ProblemDetails]:
     """Create a contact
 
+     Creates a contact from its name and e-mail address (checked, and normalised: the domain is
+    lowercased). Answers 201 with the contact and its URL in `Location`. With an `Idempotency-Key`, a
+    retry with the same body answers the first contact and creates nothing.
+
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
@@ -130,6 +134,10 @@ def sync(
 ) -> Contact | ProblemDetails | None:
     """Create a contact
 
+     Creates a contact from its name and e-mail address (checked, and normalised: the domain is
+    lowercased). Answers 201 with the contact and its URL in `Location`. With an `Idempotency-Key`, a
+    retry with the same body answers the first contact and creates nothing.
+
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
@@ -158,6 +166,10 @@ async def asyncio_detailed(
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Contact | ProblemDetails]:
     """Create a contact
+
+     Creates a contact from its name and e-mail address (checked, and normalised: the domain is
+    lowercased). Answers 201 with the contact and its URL in `Location`. With an `Idempotency-Key`, a
+    retry with the same body answers the first contact and creates nothing.
 
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
@@ -190,6 +202,10 @@ async def asyncio(
     idempotency_key: str | Unset = UNSET,
 ) -> Contact | ProblemDetails | None:
     """Create a contact
+
+     Creates a contact from its name and e-mail address (checked, and normalised: the domain is
+    lowercased). Answers 201 with the contact and its URL in `Location`. With an `Idempotency-Key`, a
+    retry with the same body answers the first contact and creates nothing.
 
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and

@@ -99,6 +99,11 @@ def sync_detailed(
 ) -> Response[Order | ProblemDetails]:
     """Create a sale order with its lines and tags
 
+     Creates a sale order with its lines and tags in one statement, after checking that its contact,
+    products and tags exist (422 names every one that does not; nothing is stored). Answers 201 with the
+    order, its computed `amount_total`, and its URL in `Location`. With an `Idempotency-Key`, a retry
+    with the same body answers the first order and creates nothing.
+
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
@@ -133,6 +138,11 @@ def sync(
 ) -> Order | ProblemDetails | None:
     """Create a sale order with its lines and tags
 
+     Creates a sale order with its lines and tags in one statement, after checking that its contact,
+    products and tags exist (422 names every one that does not; nothing is stored). Answers 201 with the
+    order, its computed `amount_total`, and its URL in `Location`. With an `Idempotency-Key`, a retry
+    with the same body answers the first order and creates nothing.
+
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
@@ -161,6 +171,11 @@ async def asyncio_detailed(
     idempotency_key: str | Unset = UNSET,
 ) -> Response[Order | ProblemDetails]:
     """Create a sale order with its lines and tags
+
+     Creates a sale order with its lines and tags in one statement, after checking that its contact,
+    products and tags exist (422 names every one that does not; nothing is stored). Answers 201 with the
+    order, its computed `amount_total`, and its URL in `Location`. With an `Idempotency-Key`, a retry
+    with the same body answers the first order and creates nothing.
 
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
@@ -193,6 +208,11 @@ async def asyncio(
     idempotency_key: str | Unset = UNSET,
 ) -> Order | ProblemDetails | None:
     """Create a sale order with its lines and tags
+
+     Creates a sale order with its lines and tags in one statement, after checking that its contact,
+    products and tags exist (422 names every one that does not; nothing is stored). Answers 201 with the
+    order, its computed `amount_total`, and its URL in `Location`. With an `Idempotency-Key`, a retry
+    with the same body answers the first order and creates nothing.
 
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and

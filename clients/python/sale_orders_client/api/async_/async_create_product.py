@@ -96,6 +96,9 @@ def sync_detailed(
 ) -> Response[ProblemDetails | Product]:
     """Create a product
 
+     Creates a product from its name. Answers 201 with the product and its URL in `Location`. With an
+    `Idempotency-Key`, a retry with the same body answers the first product and creates nothing.
+
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
@@ -130,6 +133,9 @@ def sync(
 ) -> ProblemDetails | Product | None:
     """Create a product
 
+     Creates a product from its name. Answers 201 with the product and its URL in `Location`. With an
+    `Idempotency-Key`, a retry with the same body answers the first product and creates nothing.
+
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
@@ -158,6 +164,9 @@ async def asyncio_detailed(
     idempotency_key: str | Unset = UNSET,
 ) -> Response[ProblemDetails | Product]:
     """Create a product
+
+     Creates a product from its name. Answers 201 with the product and its URL in `Location`. With an
+    `Idempotency-Key`, a retry with the same body answers the first product and creates nothing.
 
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
@@ -190,6 +199,9 @@ async def asyncio(
     idempotency_key: str | Unset = UNSET,
 ) -> ProblemDetails | Product | None:
     """Create a product
+
+     Creates a product from its name. Answers 201 with the product and its URL in `Location`. With an
+    `Idempotency-Key`, a retry with the same body answers the first product and creates nothing.
 
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and

@@ -99,6 +99,10 @@ def sync_detailed(
 ) -> Response[ProblemDetails | Tag]:
     """Create a tag
 
+     Creates a tag; names are unique (409 for a name in use). Answers 201 with the tag and its URL in
+    `Location`. With an `Idempotency-Key`, a retry with the same body answers the first tag and creates
+    nothing.
+
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
@@ -133,6 +137,10 @@ def sync(
 ) -> ProblemDetails | Tag | None:
     """Create a tag
 
+     Creates a tag; names are unique (409 for a name in use). Answers 201 with the tag and its URL in
+    `Location`. With an `Idempotency-Key`, a retry with the same body answers the first tag and creates
+    nothing.
+
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
@@ -161,6 +169,10 @@ async def asyncio_detailed(
     idempotency_key: str | Unset = UNSET,
 ) -> Response[ProblemDetails | Tag]:
     """Create a tag
+
+     Creates a tag; names are unique (409 for a name in use). Answers 201 with the tag and its URL in
+    `Location`. With an `Idempotency-Key`, a retry with the same body answers the first tag and creates
+    nothing.
 
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
@@ -193,6 +205,10 @@ async def asyncio(
     idempotency_key: str | Unset = UNSET,
 ) -> ProblemDetails | Tag | None:
     """Create a tag
+
+     Creates a tag; names are unique (409 for a name in use). Answers 201 with the tag and its URL in
+    `Location`. With an `Idempotency-Key`, a retry with the same body answers the first tag and creates
+    nothing.
 
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and

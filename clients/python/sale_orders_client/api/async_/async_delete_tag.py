@@ -83,6 +83,8 @@ def sync_detailed(
 ) -> Response[Any | ProblemDetails]:
     """Delete a tag no order uses
 
+     Deletes a tag; 409 while an order is labelled with it. Answers 204 with no body.
+
     Args:
         item_id (int): the resource's id
 
@@ -112,6 +114,8 @@ def sync(
 ) -> Any | ProblemDetails | None:
     """Delete a tag no order uses
 
+     Deletes a tag; 409 while an order is labelled with it. Answers 204 with no body.
+
     Args:
         item_id (int): the resource's id
 
@@ -135,6 +139,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Any | ProblemDetails]:
     """Delete a tag no order uses
+
+     Deletes a tag; 409 while an order is labelled with it. Answers 204 with no body.
 
     Args:
         item_id (int): the resource's id
@@ -162,6 +168,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Any | ProblemDetails | None:
     """Delete a tag no order uses
+
+     Deletes a tag; 409 while an order is labelled with it. Answers 204 with no body.
 
     Args:
         item_id (int): the resource's id

@@ -82,6 +82,8 @@ def sync_detailed(
 ) -> Response[Contact | ProblemDetails]:
     """Read a contact
 
+     One contact by id; 404 when no contact has it.
+
     Args:
         item_id (int): the resource's id
 
@@ -111,6 +113,8 @@ def sync(
 ) -> Contact | ProblemDetails | None:
     """Read a contact
 
+     One contact by id; 404 when no contact has it.
+
     Args:
         item_id (int): the resource's id
 
@@ -134,6 +138,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Contact | ProblemDetails]:
     """Read a contact
+
+     One contact by id; 404 when no contact has it.
 
     Args:
         item_id (int): the resource's id
@@ -161,6 +167,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Contact | ProblemDetails | None:
     """Read a contact
+
+     One contact by id; 404 when no contact has it.
 
     Args:
         item_id (int): the resource's id

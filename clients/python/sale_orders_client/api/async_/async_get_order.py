@@ -80,6 +80,8 @@ def sync_detailed(
 ) -> Response[Order | ProblemDetails]:
     """Read a sale order
 
+     One order with its lines, tags and `amount_total`; 404 when no order has the id.
+
     Args:
         item_id (int): the resource's id
 
@@ -109,6 +111,8 @@ def sync(
 ) -> Order | ProblemDetails | None:
     """Read a sale order
 
+     One order with its lines, tags and `amount_total`; 404 when no order has the id.
+
     Args:
         item_id (int): the resource's id
 
@@ -132,6 +136,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Order | ProblemDetails]:
     """Read a sale order
+
+     One order with its lines, tags and `amount_total`; 404 when no order has the id.
 
     Args:
         item_id (int): the resource's id
@@ -159,6 +165,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Order | ProblemDetails | None:
     """Read a sale order
+
+     One order with its lines, tags and `amount_total`; 404 when no order has the id.
 
     Args:
         item_id (int): the resource's id

@@ -82,6 +82,8 @@ def sync_detailed(
 ) -> Response[ProblemDetails | Product]:
     """Read a product
 
+     One product by id; 404 when no product has it.
+
     Args:
         item_id (int): the resource's id
 
@@ -111,6 +113,8 @@ def sync(
 ) -> ProblemDetails | Product | None:
     """Read a product
 
+     One product by id; 404 when no product has it.
+
     Args:
         item_id (int): the resource's id
 
@@ -134,6 +138,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[ProblemDetails | Product]:
     """Read a product
+
+     One product by id; 404 when no product has it.
 
     Args:
         item_id (int): the resource's id
@@ -161,6 +167,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> ProblemDetails | Product | None:
     """Read a product
+
+     One product by id; 404 when no product has it.
 
     Args:
         item_id (int): the resource's id

@@ -105,6 +105,9 @@ def sync_detailed(
 ) -> Response[Order | ProblemDetails]:
     """Change a sale order; lines and tags are replaced
 
+     Changes the fields given in one transaction; `order_lines` and `tag_ids`, when given, replace the
+    order's lines and tags. References are checked first (422). Answers the order as it is now.
+
     Args:
         item_id (int): the resource's id
         body (OrderUpdate):
@@ -137,6 +140,9 @@ def sync(
 ) -> Order | ProblemDetails | None:
     """Change a sale order; lines and tags are replaced
 
+     Changes the fields given in one transaction; `order_lines` and `tag_ids`, when given, replace the
+    order's lines and tags. References are checked first (422). Answers the order as it is now.
+
     Args:
         item_id (int): the resource's id
         body (OrderUpdate):
@@ -163,6 +169,9 @@ async def asyncio_detailed(
     body: OrderUpdate,
 ) -> Response[Order | ProblemDetails]:
     """Change a sale order; lines and tags are replaced
+
+     Changes the fields given in one transaction; `order_lines` and `tag_ids`, when given, replace the
+    order's lines and tags. References are checked first (422). Answers the order as it is now.
 
     Args:
         item_id (int): the resource's id
@@ -193,6 +202,9 @@ async def asyncio(
     body: OrderUpdate,
 ) -> Order | ProblemDetails | None:
     """Change a sale order; lines and tags are replaced
+
+     Changes the fields given in one transaction; `order_lines` and `tag_ids`, when given, replace the
+    order's lines and tags. References are checked first (422). Answers the order as it is now.
 
     Args:
         item_id (int): the resource's id

@@ -97,6 +97,9 @@ def sync_detailed(
 ) -> Response[ProblemDetails | Product]:
     """Change a product
 
+     Changes the fields given; absent fields stay unchanged, and null is refused. Answers the product as
+    it is now.
+
     Args:
         item_id (int): the resource's id
         body (ProductUpdate):
@@ -129,6 +132,9 @@ def sync(
 ) -> ProblemDetails | Product | None:
     """Change a product
 
+     Changes the fields given; absent fields stay unchanged, and null is refused. Answers the product as
+    it is now.
+
     Args:
         item_id (int): the resource's id
         body (ProductUpdate):
@@ -155,6 +161,9 @@ async def asyncio_detailed(
     body: ProductUpdate,
 ) -> Response[ProblemDetails | Product]:
     """Change a product
+
+     Changes the fields given; absent fields stay unchanged, and null is refused. Answers the product as
+    it is now.
 
     Args:
         item_id (int): the resource's id
@@ -185,6 +194,9 @@ async def asyncio(
     body: ProductUpdate,
 ) -> ProblemDetails | Product | None:
     """Change a product
+
+     Changes the fields given; absent fields stay unchanged, and null is refused. Answers the product as
+    it is now.
 
     Args:
         item_id (int): the resource's id

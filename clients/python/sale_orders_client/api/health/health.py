@@ -28,11 +28,6 @@ def _parse_response(
 
         return response_200
 
-    if response.status_code == 400:
-        response_400 = ProblemDetails.from_dict(response.json())
-
-        return response_400
-
     if response.status_code == 503:
         response_503 = ProblemDetails.from_dict(response.json())
 
@@ -61,6 +56,8 @@ def sync_detailed(
 ) -> Response[Health | ProblemDetails]:
     """Liveness and database readiness
 
+     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -84,6 +81,8 @@ def sync(
 ) -> Health | ProblemDetails | None:
     """Liveness and database readiness
 
+     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key.
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
@@ -102,6 +101,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[Health | ProblemDetails]:
     """Liveness and database readiness
+
+     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -123,6 +124,8 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> Health | ProblemDetails | None:
     """Liveness and database readiness
+
+     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -78,6 +78,8 @@ def sync_detailed(
 ) -> Response[Any | ProblemDetails]:
     """Delete a sale order
 
+     Deletes an order with its lines and tag links. Answers 204 with no body.
+
     Args:
         item_id (int): the resource's id
 
@@ -107,6 +109,8 @@ def sync(
 ) -> Any | ProblemDetails | None:
     """Delete a sale order
 
+     Deletes an order with its lines and tag links. Answers 204 with no body.
+
     Args:
         item_id (int): the resource's id
 
@@ -130,6 +134,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[Any | ProblemDetails]:
     """Delete a sale order
+
+     Deletes an order with its lines and tag links. Answers 204 with no body.
 
     Args:
         item_id (int): the resource's id
@@ -157,6 +163,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> Any | ProblemDetails | None:
     """Delete a sale order
+
+     Deletes an order with its lines and tag links. Answers 204 with no body.
 
     Args:
         item_id (int): the resource's id

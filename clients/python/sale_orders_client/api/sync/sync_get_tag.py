@@ -80,6 +80,8 @@ def sync_detailed(
 ) -> Response[ProblemDetails | Tag]:
     """Read a tag
 
+     One tag by id; 404 when no tag has it.
+
     Args:
         item_id (int): the resource's id
 
@@ -109,6 +111,8 @@ def sync(
 ) -> ProblemDetails | Tag | None:
     """Read a tag
 
+     One tag by id; 404 when no tag has it.
+
     Args:
         item_id (int): the resource's id
 
@@ -132,6 +136,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
 ) -> Response[ProblemDetails | Tag]:
     """Read a tag
+
+     One tag by id; 404 when no tag has it.
 
     Args:
         item_id (int): the resource's id
@@ -159,6 +165,8 @@ async def asyncio(
     client: AuthenticatedClient,
 ) -> ProblemDetails | Tag | None:
     """Read a tag
+
+     One tag by id; 404 when no tag has it.
 
     Args:
         item_id (int): the resource's id

@@ -91,6 +91,9 @@ def sync_detailed(
 ) -> Response[ProblemDetails | list[Tag]]:
     """List tags, a page at a time
 
+     A page of tags in id order: `after` is the last id of the previous page (0 for the first), `limit`
+    the page size. A page shorter than `limit` is the last.
+
     Args:
         after (int | Unset): return items with an id greater than this: the last id of the
             previous page; 0 for the first Default: 0.
@@ -124,6 +127,9 @@ def sync(
 ) -> ProblemDetails | list[Tag] | None:
     """List tags, a page at a time
 
+     A page of tags in id order: `after` is the last id of the previous page (0 for the first), `limit`
+    the page size. A page shorter than `limit` is the last.
+
     Args:
         after (int | Unset): return items with an id greater than this: the last id of the
             previous page; 0 for the first Default: 0.
@@ -151,6 +157,9 @@ async def asyncio_detailed(
     limit: int | Unset = 20,
 ) -> Response[ProblemDetails | list[Tag]]:
     """List tags, a page at a time
+
+     A page of tags in id order: `after` is the last id of the previous page (0 for the first), `limit`
+    the page size. A page shorter than `limit` is the last.
 
     Args:
         after (int | Unset): return items with an id greater than this: the last id of the
@@ -182,6 +191,9 @@ async def asyncio(
     limit: int | Unset = 20,
 ) -> ProblemDetails | list[Tag] | None:
     """List tags, a page at a time
+
+     A page of tags in id order: `after` is the last id of the previous page (0 for the first), `limit`
+    the page size. A page shorter than `limit` is the last.
 
     Args:
         after (int | Unset): return items with an id greater than this: the last id of the

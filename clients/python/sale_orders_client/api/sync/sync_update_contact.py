@@ -97,6 +97,9 @@ def sync_detailed(
 ) -> Response[Contact | ProblemDetails]:
     """Change a contact
 
+     Changes the fields given; absent fields stay unchanged, and null is refused. Answers the contact as
+    it is now.
+
     Args:
         item_id (int): the resource's id
         body (ContactUpdate):
@@ -129,6 +132,9 @@ def sync(
 ) -> Contact | ProblemDetails | None:
     """Change a contact
 
+     Changes the fields given; absent fields stay unchanged, and null is refused. Answers the contact as
+    it is now.
+
     Args:
         item_id (int): the resource's id
         body (ContactUpdate):
@@ -155,6 +161,9 @@ async def asyncio_detailed(
     body: ContactUpdate,
 ) -> Response[Contact | ProblemDetails]:
     """Change a contact
+
+     Changes the fields given; absent fields stay unchanged, and null is refused. Answers the contact as
+    it is now.
 
     Args:
         item_id (int): the resource's id
@@ -185,6 +194,9 @@ async def asyncio(
     body: ContactUpdate,
 ) -> Contact | ProblemDetails | None:
     """Change a contact
+
+     Changes the fields given; absent fields stay unchanged, and null is refused. Answers the contact as
+    it is now.
 
     Args:
         item_id (int): the resource's id

@@ -100,6 +100,8 @@ def sync_detailed(
 ) -> Response[ProblemDetails | Tag]:
     """Rename a tag
 
+     Renames a tag; 409 when another tag has the name.
+
     Args:
         item_id (int): the resource's id
         body (TagUpdate):
@@ -132,6 +134,8 @@ def sync(
 ) -> ProblemDetails | Tag | None:
     """Rename a tag
 
+     Renames a tag; 409 when another tag has the name.
+
     Args:
         item_id (int): the resource's id
         body (TagUpdate):
@@ -158,6 +162,8 @@ async def asyncio_detailed(
     body: TagUpdate,
 ) -> Response[ProblemDetails | Tag]:
     """Rename a tag
+
+     Renames a tag; 409 when another tag has the name.
 
     Args:
         item_id (int): the resource's id
@@ -188,6 +194,8 @@ async def asyncio(
     body: TagUpdate,
 ) -> ProblemDetails | Tag | None:
     """Rename a tag
+
+     Renames a tag; 409 when another tag has the name.
 
     Args:
         item_id (int): the resource's id
