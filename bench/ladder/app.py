@@ -32,7 +32,7 @@ from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
 from sale_orders.db.drivers import libpq_dsn as dsn
 from sale_orders.domain.errors import MissingReferenceError
 from sale_orders.domain.limits import DEFAULT_PAGE_SIZE
-from sale_orders.family.databases import database_configs
+from sale_orders.family.databases import database_configs, prepare_engines
 from sale_orders.family.params import After, Limit
 from sale_orders.family.record import ASYNC, SYNC
 from sale_orders.settings import Settings
@@ -146,7 +146,11 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         route_handlers=[*routers, health],
         plugins=[PydanticInitPlugin(validate_strict=True)],
         lifespan=[pools],
-        on_startup=[thread_pool_sizer(settings.sync_threads), freeze_startup_objects],
+        on_startup=[
+            thread_pool_sizer(settings.sync_threads, settings.pool_timeout),
+            lambda: prepare_engines(databases),  # the product's deadline and keepalives, as the product has them
+            freeze_startup_objects,
+        ],
         exception_handlers={MissingReferenceError: missing_reference},
         openapi_config=None,
     )

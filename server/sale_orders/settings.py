@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -43,13 +43,31 @@ class Settings(BaseSettings):
     sync_threads: int = Field(default=_DEFAULT_THREADS, ge=1, le=1024, description="threads running sync handlers")
     sync_pool_size: int = Field(default=_DEFAULT_THREADS, ge=1, description="psycopg2 connections per worker")
     async_pool_size: int = Field(default=_DEFAULT_THREADS, ge=1, description="asyncpg connections per worker")
-    pool_timeout: int = Field(default=10, ge=1, description="seconds to wait for a free connection")
+    pool_timeout: int = Field(
+        default=2,
+        ge=1,
+        description="seconds a request waits for a free pooled connection, or a sync request for a"
+        " free thread, before its 503",
+    )
+    db_connect_timeout: float = Field(
+        default=2, gt=0, le=60, description="seconds to connect to PostgreSQL before giving up (asyncpg)"
+    )
+    db_response_timeout: float = Field(
+        default=3,
+        gt=0,
+        le=3600,
+        description="seconds PostgreSQL may stay silent, on a query or a connect, before its connection is closed"
+        " and the request answers 503 (a cut link fails fast); above STATEMENT_TIMEOUT_MS, which the server"
+        " applies first to a query that is only slow",
+    )
     pool_pre_ping: bool = Field(
         default=False,
         description="test each pooled connection before use (one to three round trips per request); off: a"
         " connection lost to a database restart fails one request with 503, then the pool is renewed",
     )
-    statement_timeout_ms: int = Field(default=10_000, ge=0, description="PostgreSQL statement_timeout")
+    statement_timeout_ms: int = Field(
+        default=2_500, ge=0, description="PostgreSQL statement_timeout; below DB_RESPONSE_TIMEOUT"
+    )
     cors_origins: str = Field(
         default="",
         description="comma-separated origins that browsers may call the API from; empty: CORS closed",
@@ -88,6 +106,16 @@ class Settings(BaseSettings):
         " SHA-256 of the key and what it may do (read: GET only; write: everything). Set: every /sync and /async"
         " request needs `Authorization: Bearer <key>`. Empty: the API is open. `sale-orders api-key` makes a key",
     )
+
+    @model_validator(mode="after")
+    def _statements_end_before_their_connection_is_given_up(self) -> "Settings":
+        if self.statement_timeout_ms and self.statement_timeout_ms >= self.db_response_timeout * 1000:
+            msg = (
+                f"STATEMENT_TIMEOUT_MS ({self.statement_timeout_ms}) must be below DB_RESPONSE_TIMEOUT"
+                f" ({self.db_response_timeout:g} s): a slow query is cancelled by PostgreSQL, not cut off by the client"
+            )
+            raise ValueError(msg)
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -176,8 +204,11 @@ def load_settings() -> Settings:
     except ValidationError as exc:
         lines = []
         for error in exc.errors(include_input=False, include_url=False):
-            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
             message = str(error["msg"]).removeprefix("Value error, ")
+            if not error["loc"]:  # a rule across settings: its message names them
+                lines.append(message)
+                continue
+            name = str(error["loc"][0]).upper()
             lines.append(message if message.startswith(name) else f"{name}: {message}")
         raise SettingsError("\n".join(lines)) from None
 

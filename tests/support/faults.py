@@ -28,8 +28,8 @@ FAULT_ENV = {
 }
 
 # Requests held up by a row lock must keep their connections longer than POOL_TIMEOUT, so that the pool
-# runs dry: the statement timeout must not cancel them first.
-EXHAUSTIBLE_ENV = {**FAULT_ENV, "STATEMENT_TIMEOUT_MS": "60000"}
+# runs dry: neither the statement timeout nor the client's response timeout may end them first.
+EXHAUSTIBLE_ENV = {**FAULT_ENV, "STATEMENT_TIMEOUT_MS": "60000", "DB_RESPONSE_TIMEOUT": "120"}
 
 # The embedded server trusts local connections, so any password works; this one must never be printed.
 PASSWORD = "sekret-PW-4711"  # noqa: S105 - a canary, not a credential

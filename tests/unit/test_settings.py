@@ -19,6 +19,8 @@ BAD_VALUES = {
     "SYNC_POOL_SIZE": ("many", "valid integer"),
     "ASYNC_POOL_SIZE": ("0", "greater than or equal to 1"),
     "POOL_TIMEOUT": ("-1", "greater than or equal to 1"),
+    "DB_CONNECT_TIMEOUT": ("0", "greater than 0"),
+    "DB_RESPONSE_TIMEOUT": ("soon", "valid number"),
     "POOL_PRE_PING": ("maybe", "valid boolean"),
     "STATEMENT_TIMEOUT_MS": ("-5", "greater than or equal to 0"),
     "CORS_ORIGINS": ("example.com", "not an origin"),
@@ -34,6 +36,7 @@ MORE_BAD_VALUES = [
     ("DATABASE_URL", "not a url at all", "not a URL"),
     ("DB_PORT", "abc", "valid integer"),
     ("API_KEYS", ",", "no entries"),
+    ("STATEMENT_TIMEOUT_MS", "3000", "must be below DB_RESPONSE_TIMEOUT"),
 ]
 
 

@@ -22,7 +22,7 @@ from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
 from sale_orders.domain import limits
 from sale_orders.family._async import controllers as async_controllers
 from sale_orders.family._sync import controllers as sync_controllers
-from sale_orders.family.databases import DatabaseConfig, database_configs, database_plugin
+from sale_orders.family.databases import DatabaseConfig, database_configs, database_plugin, prepare_engines
 from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, SYNC, Family
 from sale_orders.settings import Settings
 from sale_orders.web.auth import SECURITY, api_key_guard
@@ -82,7 +82,11 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
                 thread_pool_families=[family.name for family in FAMILIES if family.in_thread_pool],
             ),
         ],
-        on_startup=[thread_pool_sizer(settings.sync_threads), freeze_startup_objects],
+        on_startup=[
+            thread_pool_sizer(settings.sync_threads, settings.pool_timeout),
+            lambda: prepare_engines(configs),
+            freeze_startup_objects,
+        ],
         before_send=[list_every_method_in_allow, add_security_headers],
         # A full order (100 lines) is about 10 KB; anything near this limit is not an order. Answered 413.
         request_max_body_size=limits.MAX_BODY_BYTES,

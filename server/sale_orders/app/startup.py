@@ -2,15 +2,46 @@
 
 import asyncio
 import gc
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import ParamSpec, TypeVar
 
 from litestar import Litestar
 
 from sale_orders.web.metrics import THREAD_POOL_STATE_KEY
+from sale_orders.web.problems import BusyError
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
-def thread_pool_sizer(threads: int) -> Callable[[Litestar], None]:
+class HandlerThreadPool(ThreadPoolExecutor):
+    """The threads that run `def` handlers; a call that waited longer than `queue_timeout` for one is refused.
+
+    What `POOL_TIMEOUT` is to a connection, this is to a thread: when every thread is stuck (a cut link, a slow
+    database), requests queued behind them answer 503 once they have waited that long, instead of waiting their
+    turn for as many rounds as there are threads ahead of them.
+    """
+
+    def __init__(self, threads: int, queue_timeout: float) -> None:
+        super().__init__(threads, thread_name_prefix="sync-handler")
+        self.queue_timeout = queue_timeout
+
+    def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        queued = time.monotonic()
+
+        def run_unless_too_late() -> T:
+            waited = time.monotonic() - queued
+            if waited > self.queue_timeout:
+                msg = f"no thread came free for {waited:.1f} s: the server is busy; retry later"
+                raise BusyError(msg)
+            return fn(*args, **kwargs)
+
+        return super().submit(run_unless_too_late)
+
+
+def thread_pool_sizer(threads: int, queue_timeout: float) -> Callable[[Litestar], None]:
     """A startup hook giving the event loop a default executor of `threads` threads (also in the app's state).
 
     Litestar runs `sync_to_thread` handlers in the loop's default executor, which Python sizes at
@@ -18,7 +49,7 @@ def thread_pool_sizer(threads: int) -> Callable[[Litestar], None]:
     """
 
     def size_thread_pool(app: Litestar) -> None:
-        executor = ThreadPoolExecutor(threads, thread_name_prefix="sync-handler")
+        executor = HandlerThreadPool(threads, queue_timeout)
         asyncio.get_running_loop().set_default_executor(executor)
         app.state[THREAD_POOL_STATE_KEY] = executor
 

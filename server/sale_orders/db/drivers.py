@@ -11,17 +11,36 @@ SQLAlchemy's per-connection cache of those statements may stay on: it holds thei
 nothing on the server, and saves a Parse/Describe round trip per repeated statement. And neither driver
 sends `statement_timeout` as a startup parameter, which PgBouncer refuses ("unsupported startup parameter");
 behind PgBouncer it is set on the database role instead.
+
+Across a network, a link can go silent (no bytes, no RST): each driver is given a bound on how long it waits
+for PostgreSQL (`DB_CONNECT_TIMEOUT`, `DB_RESPONSE_TIMEOUT`), so a request answers 503 within seconds and its
+connection is thrown away, and TCP keepalives notice a dead peer on a real network:
+
+- connecting: psycopg2 under the deadline below (libpq's `connect_timeout` does not apply under a wait
+  callback); asyncpg, `timeout`.
+- waiting for an answer: psycopg2, `db/deadline.py` (a wait callback with a deadline); asyncpg, `command_timeout`.
+- the connection after that: closed by psycopg2 / aborted here (a graceful close would wait on the cut link
+  too), and invalidated by SQLAlchemy in both: the pool never hands it out again.
+- a dead peer on a real network: libpq's keepalives and `tcp_user_timeout`; for asyncpg, the same socket options.
 """
 
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-import psycopg2.extensions
 from psycopg2.extensions import ISOLATION_LEVEL_AUTOCOMMIT, ISOLATION_LEVEL_READ_COMMITTED
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sale_orders.db import deadline
 from sale_orders.settings import Settings
+
+# On a real network a dead peer stops acknowledging: notice it within about 8 s of silence (5 idle, then 3
+# probes a second apart), and give up unacknowledged data after 9 s. They never limit how long a query runs.
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT, TCP_USER_TIMEOUT_MS = 5, 1, 3, 9000
 
 
 def with_driver(url: URL | str, driver: str) -> URL:
@@ -34,7 +53,7 @@ def libpq_dsn(url: URL) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-class Psycopg2Connection(psycopg2.extensions.connection):
+class Psycopg2Connection(deadline.DeadlineConnection):
     """psycopg2's connection, in and out of autocommit without a round trip.
 
     SQLAlchemy returns a connection to the pool by setting the server's default isolation level explicitly;
@@ -52,20 +71,64 @@ class Psycopg2Connection(psycopg2.extensions.connection):
             super().set_isolation_level(level)
 
 
+@cache
+def _psycopg2_connection_class(seconds: float) -> type[Psycopg2Connection]:
+    """`Psycopg2Connection` with a deadline of `seconds` (a class: connecting already waits under it)."""
+    return type(f"Psycopg2Connection{seconds:g}s", (Psycopg2Connection,), {"deadline": seconds})
+
+
 def _psycopg2_connect_args(settings: Settings) -> dict[str, Any]:
-    arguments: dict[str, Any] = {"connection_factory": Psycopg2Connection}
+    arguments: dict[str, Any] = {
+        "connection_factory": _psycopg2_connection_class(settings.db_response_timeout),
+        "keepalives": 1,
+        "keepalives_idle": KEEPALIVE_IDLE,
+        "keepalives_interval": KEEPALIVE_INTERVAL,
+        "keepalives_count": KEEPALIVE_COUNT,
+        "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
+    }
     if not settings.pgbouncer:
         arguments["options"] = f"-c statement_timeout={settings.statement_timeout_ms}"
     return arguments
 
 
 def _asyncpg_connect_args(settings: Settings) -> dict[str, Any]:
+    timeouts = {"timeout": settings.db_connect_timeout, "command_timeout": settings.db_response_timeout}
     if settings.pgbouncer:
         # Not the unique `prepared_statement_name_func` of SQLAlchemy's asyncpg docs: asyncpg closes a named
         # statement late, on whatever server connection the client has by then, so named statements pile up
         # on PgBouncer's server connections.
-        return {"statement_cache_size": 0}
-    return {"server_settings": {"statement_timeout": str(settings.statement_timeout_ms)}}
+        return {**timeouts, "statement_cache_size": 0}
+    return {**timeouts, "server_settings": {"statement_timeout": str(settings.statement_timeout_ms)}}
+
+
+def _prepare_psycopg2(engine: Engine | AsyncEngine) -> None:
+    del engine  # the wait callback is the process's, for every connection of `Psycopg2Connection`
+    deadline.install()
+
+
+def _keep_alive(tcp: socket.socket) -> None:
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE)
+    tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL)
+    tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_COUNT)
+    tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, TCP_USER_TIMEOUT_MS)
+
+
+def _prepare_asyncpg(engine: Engine | AsyncEngine) -> None:
+    pool = (engine.sync_engine if isinstance(engine, AsyncEngine) else engine).pool
+
+    @event.listens_for(pool, "connect")
+    def keep_alive(dbapi_connection: Any, _record: Any) -> None:
+        # asyncpg has no keepalive option: set it on the connection's socket (TCP only, not a unix socket).
+        tcp = dbapi_connection.driver_connection._transport.get_extra_info("socket")  # noqa: SLF001
+        if tcp is not None and tcp.family in {socket.AF_INET, socket.AF_INET6}:
+            _keep_alive(tcp)
+
+    @event.listens_for(pool, "invalidate")
+    def abort_timed_out(_dbapi_connection: Any, record: Any, exception: BaseException | None) -> None:
+        # A command that timed out leaves a link that may be cut: abort, or the graceful close waits on it too.
+        if isinstance(exception, TimeoutError) and record.driver_connection is not None:
+            record.driver_connection.terminate()
 
 
 @dataclass(frozen=True)
@@ -74,6 +137,8 @@ class Driver:
 
     name: str
     connect_args: Callable[[Settings], dict[str, Any]]
+    prepare_engine: Callable[[Engine | AsyncEngine], None]
+    """What an engine of this driver needs before it serves: the deadline, keepalives, aborting timed-out links."""
     autocommits_behind_pgbouncer: bool
     """Whether a single statement may run in autocommit behind PgBouncer in transaction mode. asyncpg's
     unnamed statement is parsed and then executed in two exchanges, which PgBouncer may hand to two server
@@ -87,5 +152,5 @@ class Driver:
         return self.autocommits_behind_pgbouncer or not settings.pgbouncer
 
 
-PSYCOPG2 = Driver("psycopg2", _psycopg2_connect_args, autocommits_behind_pgbouncer=True)
-ASYNCPG = Driver("asyncpg", _asyncpg_connect_args, autocommits_behind_pgbouncer=False)
+PSYCOPG2 = Driver("psycopg2", _psycopg2_connect_args, _prepare_psycopg2, autocommits_behind_pgbouncer=True)
+ASYNCPG = Driver("asyncpg", _asyncpg_connect_args, _prepare_asyncpg, autocommits_behind_pgbouncer=False)

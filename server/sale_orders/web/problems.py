@@ -31,6 +31,11 @@ from sale_orders.domain.errors import (
 
 log = logging.getLogger(__name__)
 
+
+class BusyError(Exception):
+    """The server could not start on the request in time (no thread came free): a 503, nothing was done."""
+
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:sale-orders:problem:"
 
@@ -164,6 +169,11 @@ def _on_database(request: Request[Any, Any, Any], exc: Exception) -> Response[Pr
     return _on_unexpected(request, exc)
 
 
+def _on_busy(_: Request[Any, Any, Any], exc: BusyError) -> Response[ProblemDetails]:
+    log.warning("busy: %s", exc)
+    return problem_response(503, str(exc), headers=_RETRY_SOON)
+
+
 def _on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
     log.error("unexpected error", exc_info=exc)
     return problem_response(
@@ -179,6 +189,7 @@ EXCEPTION_HANDLERS = {
     IntegrityError: _on_integrity,
     DBAPIError: _on_database,
     PoolTimeoutError: _on_database,
+    BusyError: _on_busy,
     OSError: _on_database,
     Exception: _on_unexpected,
 }

@@ -33,7 +33,15 @@ from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, fre
 from tests.support.tools import require_tool
 
 POOL_SIZE = 3  # server connections per database: far fewer than the app's client connections
-APP_ENV = {"SYNC_THREADS": "16", "SYNC_POOL_SIZE": "8", "ASYNC_POOL_SIZE": "8", "POOL_TIMEOUT": "10"}
+# 16 client connections share 3 server connections: a query waits in PgBouncer's queue, silent, for longer than
+# the default DB_RESPONSE_TIMEOUT would allow (docs/deployment.md: behind a pooler it covers that wait too).
+APP_ENV = {
+    "SYNC_THREADS": "16",
+    "SYNC_POOL_SIZE": "8",
+    "ASYNC_POOL_SIZE": "8",
+    "POOL_TIMEOUT": "10",
+    "DB_RESPONSE_TIMEOUT": "30",
+}
 STATEMENT_TIMEOUT = "1s"  # set on the database, as the deployment notes say, since the app cannot send it
 
 

@@ -8,7 +8,7 @@ import signal
 import sys
 
 from sale_orders_tools.faultproxy.proxy import LatencyProxy, control
-from sale_orders_tools.faultproxy.stats import Address, new_loop, parse_address
+from sale_orders_tools.faultproxy.stats import Address, new_loop, parse_address, parse_target
 
 
 def _show(address: Address) -> str:
@@ -18,7 +18,7 @@ def _show(address: Address) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--listen", type=parse_address, help="HOST:PORT to listen on (loopback)")
-    parser.add_argument("--target", type=parse_address, help="HOST:PORT to forward to (loopback)")
+    parser.add_argument("--target", type=parse_target, help="HOST:PORT (loopback) or a unix socket path to forward to")
     parser.add_argument("--delay-ms", type=float, default=0.0, help="one-way delay, each direction")
     parser.add_argument("--delay-up-ms", type=float, help="client -> server delay (overrides --delay-ms)")
     parser.add_argument("--delay-down-ms", type=float, help="server -> client delay (overrides --delay-ms)")
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             loop.add_signal_handler(signum, action)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, done.set)
-        where = f"proxy {_show(proxy.listen)} -> {_show(args.target)}"
+        where = f"proxy {_show(proxy.listen)} -> {args.target if isinstance(args.target, str) else _show(args.target)}"
         if proxy.control_address is not None:
             where += f", control {_show(proxy.control_address)}"
         sys.stdout.write(where + "\n")

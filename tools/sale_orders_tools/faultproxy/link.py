@@ -16,8 +16,8 @@ from sale_orders_tools.faultproxy.stats import (
     _GSSENC_REQUEST,
     _HIGH_WATER,
     _SSL_REQUEST,
-    Address,
     ProxyStats,
+    Target,
 )
 
 clock = time.monotonic  # not loop.time(): uvloop's clock counts whole milliseconds
@@ -39,7 +39,7 @@ class ProxyState:
         self.stats = ProxyStats()
         self.links: set[Link] = set()
         self.loop: asyncio.AbstractEventLoop  # set when the proxy starts
-        self.target: Address = ("127.0.0.1", 0)
+        self.target: Target = ("127.0.0.1", 0)
 
 
 class _FrontendParser:
@@ -193,7 +193,7 @@ class _Side(asyncio.Protocol):
         self.outgoing.source = transport
         self.incoming.sink = transport
         sock = transport.get_extra_info("socket")
-        if sock is not None:
+        if sock is not None and sock.family in {socket.AF_INET, socket.AF_INET6}:  # not a unix socket
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.link.apply_pauses(transport)
         self.incoming.schedule()
@@ -294,7 +294,10 @@ class Link:
                 await asyncio.sleep(_AFTER_HOLD)
             if self._closing:
                 return
-            await state.loop.create_connection(lambda: self.server, *state.target)
+            if isinstance(state.target, str):
+                await state.loop.create_unix_connection(lambda: self.server, state.target)
+            else:
+                await state.loop.create_connection(lambda: self.server, *state.target)
         except OSError:
             if self.client.transport is not None:
                 self.client.transport.abort()  # upstream refused: refuse the client too (RST)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 from sale_orders_tools.faultproxy.link import Link, ProxyState, clock
-from sale_orders_tools.faultproxy.stats import Address, Direction, ProxyStats, T, new_loop
+from sale_orders_tools.faultproxy.stats import Address, Direction, ProxyStats, T, Target, new_loop
 
 
 class LatencyProxy:
@@ -27,7 +27,7 @@ class LatencyProxy:
     def __init__(  # noqa: PLR0913 - keyword-only options
         self,
         listen: Address,
-        target: Address,
+        target: Target,
         *,
         delay_ms: float = 0.0,
         delay_up_ms: float | None = None,
@@ -203,7 +203,7 @@ class ProxyThread:
     Note that the proxy then shares the GIL with the caller: for benchmarks run the CLI in its own process.
     """
 
-    def __init__(self, listen: Address, target: Address, *, control: Address | None = None, **options: Any) -> None:
+    def __init__(self, listen: Address, target: Target, *, control: Address | None = None, **options: Any) -> None:
         self._args = (listen, target)
         self._options = options
         self._control = control

@@ -9,6 +9,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypeVar
 
 Address = tuple[str, int]
+Target = Address | str
+"""Where the proxy forwards to: a loopback (host, port), or a unix socket's path (an embedded PostgreSQL's)."""
 Direction = Literal["up", "down", "both"]
 T = TypeVar("T")
 
@@ -18,6 +20,11 @@ _HIGH_WATER = 1 << 20  # bytes queued in the proxy for one direction before the 
 _SSL_REQUEST = 80877103
 _GSSENC_REQUEST = 80877104
 _CANCEL_REQUEST = 80877102
+
+
+def parse_target(text: str) -> Target:
+    """`parse_address`, or a unix socket's path (anything with a `/`)."""
+    return text if "/" in text else parse_address(text)
 
 
 def parse_address(text: str, *, loopback_only: bool = True) -> Address:
