@@ -1,4 +1,4 @@
-"""The SDK README's examples run as written against a live server."""
+"""The SDK README's examples run as written against a live server: Decimal money, retries, both families."""
 
 import re
 import subprocess
@@ -19,6 +19,17 @@ def test_the_readme_has_examples_for_both_families_with_a_key() -> None:
     assert "api.sync import" in EXAMPLES[0]
     assert "api.async_ import" in EXAMPLES[1]
     assert all("AuthenticatedClient(" in example for example in EXAMPLES)
+
+
+def test_the_readme_shows_decimal_money_and_retry_settings() -> None:
+    blocking, in_asyncio = EXAMPLES
+    # Three prices of 0.1 read back through the SDK sum to exactly 0.3 (run below, against a server).
+    assert 'price=Decimal("0.1")) for _ in range(3)' in blocking
+    assert 'sum((line.price for line in dimes.order_lines), Decimal(0)) == Decimal("0.3")' in blocking
+    assert 'order.amount_total == Decimal("0.3")' in in_asyncio
+    assert "price=0." not in README.read_text()  # no float money left in any example
+    assert all("retry=" in example and "RetryPolicy(" in example for example in EXAMPLES)
+    assert "idempotency_key=key" in blocking
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=["blocking", "asyncio"])

@@ -2,6 +2,7 @@
 
 Every operation is a module with `sync_detailed` (blocking) and `asyncio_detailed` functions; a test body
 written once names the operation ("create_tag") and runs through the family and mode it is parametrised with.
+Either client works: `Client`, or `AuthenticatedClient` for a server with API keys.
 """
 
 import importlib
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from sale_orders_client import Client
+from sale_orders_client import AuthenticatedClient, Client
 from sale_orders_client.types import Response
 
 MODES = ("blocking", "asyncio")
@@ -26,7 +27,7 @@ class Sdk:
     """One family's operations through one SDK client, called blocking or with asyncio."""
 
     family: str
-    client: Client
+    client: Client | AuthenticatedClient
     use_asyncio: bool
 
     async def call(self, name: str, **kwargs: Any) -> Response[Any]:

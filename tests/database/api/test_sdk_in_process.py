@@ -1,7 +1,7 @@
 """The generated SDK against the app in-process, every resource, through each family, blocking and asyncio.
 
 Blocking calls go through the suite's test client; asyncio calls through an `AsyncTestClient` running an app
-of their own on the test's event loop (an app's asyncpg pool belongs to one loop).
+of their own on the test's event loop (an app's asyncpg pool belongs to one loop). Money is `Decimal` both ways.
 """
 
 import asyncio
@@ -85,14 +85,17 @@ def test_every_resource_through_the_sdk(
             name="SO001",
             contact_id=contact.id,
             order_lines=[
-                OrderLine(product_id=apple.id, quantity=1, price=0.25),
-                OrderLine(product_id=bread.id, quantity=2, price=1.25),
+                OrderLine(product_id=apple.id, quantity=1, price=Decimal("0.25")),
+                OrderLine(product_id=bread.id, quantity=2, price=Decimal("1.25")),
             ],
             tag_ids=[tag.id for tag in tags],
         )
         created = await sdk.expect(201, "create_order", body=body)
         assert isinstance(created, Order)
-        assert Decimal(repr(created.amount_total)) == Decimal("2.75")
+        assert created.amount_total == Decimal("2.75")
+        assert [line.price for line in created.order_lines] == [Decimal("0.25"), Decimal("1.25")]
+        assert all(type(line.price) is Decimal for line in created.order_lines)
+        assert type(created.amount_total) is Decimal
         assert [tag.name for tag in created.tags] == ["shopping", "food"]
         assert await sdk.expect(200, "get_order", item_id=created.id) == created
         assert await sdk.expect(200, "list_orders") == [created]
@@ -113,10 +116,12 @@ def test_every_resource_through_the_sdk(
         groceries = await sdk.expect(200, "update_tag", item_id=tags[1].id, body=TagUpdate(name="groceries"))
         assert groceries == Tag(id=tags[1].id, name="groceries")
         assert await sdk.expect(200, "list_tags") == [tags[0], groceries]
-        changes = OrderUpdate(order_lines=[OrderLine(product_id=bread.id, quantity=4, price=0.5)], tag_ids=[])
+        changes = OrderUpdate(
+            order_lines=[OrderLine(product_id=bread.id, quantity=4, price=Decimal("0.5"))], tag_ids=[]
+        )
         changed = await sdk.expect(200, "update_order", item_id=created.id, body=changes)
         assert isinstance(changed, Order)
-        assert (changed.amount_total, changed.tags, changed.name) == (2.0, [], "SO001")
+        assert (changed.amount_total, changed.tags, changed.name) == (Decimal("2.00"), [], "SO001")
         assert await sdk.expect(200, "get_order", item_id=created.id) == changed
 
         in_use = await sdk.expect(409, "delete_contact", item_id=contact.id)

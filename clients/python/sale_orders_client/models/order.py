@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import decimal_from_json, decimal_to_json
 
 if TYPE_CHECKING:
     from ..models.order_line import OrderLine
@@ -18,7 +21,7 @@ T = TypeVar("T", bound="Order")
 class Order:
     """
     Attributes:
-        amount_total (float): sum of quantity x price over the lines, computed exactly; at most 2 decimals
+        amount_total (Decimal): sum of quantity x price over the lines, computed exactly; at most 2 decimals
         contact_id (int):
         id (int):
         name (str):
@@ -26,7 +29,7 @@ class Order:
         tags (list[Tag]):
     """
 
-    amount_total: float
+    amount_total: Decimal
     contact_id: int
     id: int
     name: str
@@ -35,7 +38,7 @@ class Order:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        amount_total = self.amount_total
+        amount_total = decimal_to_json(self.amount_total)
 
         contact_id = self.contact_id
 
@@ -74,7 +77,7 @@ class Order:
         from ..models.tag import Tag  # noqa: PLC0415
 
         d = dict(src_dict)
-        amount_total = d.pop("amount_total")
+        amount_total = decimal_from_json(d.pop("amount_total"))
 
         contact_id = d.pop("contact_id")
 

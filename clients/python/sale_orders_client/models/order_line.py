@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+
+from ..types import decimal_from_json, decimal_to_json
 
 T = TypeVar("T", bound="OrderLine")
 
@@ -12,17 +15,17 @@ T = TypeVar("T", bound="OrderLine")
 class OrderLine:
     """
     Attributes:
-        price (float): unit price; a JSON number with at most 2 decimals (a third is a 400)
+        price (Decimal): unit price; a JSON number with at most 2 decimals (a third is a 400)
         product_id (int):
         quantity (int):
     """
 
-    price: float
+    price: Decimal
     product_id: int
     quantity: int
 
     def to_dict(self) -> dict[str, Any]:
-        price = self.price
+        price = decimal_to_json(self.price)
 
         product_id = self.product_id
 
@@ -43,7 +46,7 @@ class OrderLine:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        price = d.pop("price")
+        price = decimal_from_json(d.pop("price"))
 
         product_id = d.pop("product_id")
 
