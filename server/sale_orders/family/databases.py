@@ -13,6 +13,7 @@ from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncCo
 from advanced_alchemy.extensions.litestar import SQLAlchemySyncConfig as SyncConfig
 from sqlalchemy.engine import URL
 
+from sale_orders.db.failover import connect_one_host_at_a_time, treat_read_only_as_disconnect
 from sale_orders.db.session_configs import AUTOCOMMIT, SINGLE_STATEMENT
 from sale_orders.family.record import FAMILIES, Family
 from sale_orders.settings import Settings
@@ -69,3 +70,16 @@ def database_configs(url: URL, settings: Settings) -> dict[str, DatabaseConfig]:
 def database_plugin(configs: Mapping[str, DatabaseConfig]) -> SQLAlchemyPlugin:
     """One advanced-alchemy plugin managing every family's engine and sessions."""
     return SQLAlchemyPlugin(config=list(configs.values()))
+
+
+def prepare_engines(configs: Mapping[str, DatabaseConfig]) -> None:
+    """Give every family's engine what it needs before it serves.
+
+    Its driver's deadline and keepalives (`Driver.prepare_engine`), and what a failover asks of a pool
+    (`db/failover.py`): a read-only server's connection thrown away, each host of a multi-host URL tried in turn.
+    """
+    for family in FAMILIES:
+        engine = configs[family.name].get_engine()
+        family.driver.prepare_engine(engine)
+        treat_read_only_as_disconnect(engine)
+        connect_one_host_at_a_time(engine)

@@ -8,11 +8,13 @@ them one at a time: the first applies them, the others wait, then find the schem
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from sale_orders.db.failover import connect_one_host_at_a_time
 from sale_orders.db.migrate import migration_lock
 from sale_orders.db.tables import metadata
 
 target_metadata = metadata
 engine = create_engine(context.config.attributes["url"], poolclass=pool.NullPool)
+connect_one_host_at_a_time(engine)  # `db upgrade` reaches the primary when the first host listed is down
 with migration_lock(engine), engine.connect() as connection:
     context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
     with context.begin_transaction():
