@@ -9,6 +9,8 @@ from endpoints import ENDPOINTS, FAMILIES
 from ladder_runs import ENDPOINTS as LADDER_ENDPOINTS
 
 SLUGS = {endpoint.slug: endpoint for endpoint in ENDPOINTS}
+# The matrix keeps the endpoints its published figures have; PATCH /order joins with --endpoints (or --network).
+MATRIX_ENDPOINTS = [slug for slug in SLUGS if slug != "patch_order"]
 QUICK = {"orders": 500, "concurrency": [1, 8], "duration": 2, "warmup": 1, "step_duration": 1}
 FULL = {"orders": 10_000, "concurrency": [1, 8, 64], "duration": 10, "warmup": 2, "step_duration": 5}
 # The ladder and A/B compare steps or versions on the endpoints that matter most, at one concurrency.
@@ -16,6 +18,13 @@ FOCUSED_ENDPOINTS = [endpoint.slug for endpoint in LADDER_ENDPOINTS]
 FOCUSED_CONCURRENCY = [8]
 ROUNDS = {"workers": 3, "ladder": 3, "ab": 5}
 QUICK_ROUNDS = {"workers": 3, "ladder": 1, "ab": 2}
+# --network: PostgreSQL direct, then behind the delay proxy at each one-way delay (ms).
+NETWORK = {"orders": 10_000, "concurrency": [8, 64, 256], "duration": 10, "warmup": 2}
+NETWORK_QUICK = {"orders": 300, "concurrency": [8], "duration": 1, "warmup": 0}
+NETWORK_DELAYS = {"full": ["direct", "0", "0.25", "1", "5", "15"], "quick": ["direct", "0", "5"]}
+NETWORK_ENDPOINTS = ["list_orders", "post_contact", "post_order", "patch_order"]
+NETWORK_COSTS = {"full": [16, 64, 256], "quick": [16]}
+SIZINGS = ["defaults", "recommended"]
 
 
 def _integers(text: str) -> list[int]:
@@ -25,6 +34,25 @@ def _integers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from exc
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError("expected positive integers")
+    return values
+
+
+def _delays(text: str) -> list[str]:
+    """`direct` and one-way delays in ms, in the order given: "direct,0,0.25,1" -> ["direct", "0", "0.25", "1"]."""
+    values = []
+    for part in (part.strip() for part in text.split(",") if part.strip()):
+        if part == "direct":
+            values.append(part)
+            continue
+        try:
+            delay = float(part)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"expected `direct` or a delay in ms, got {part!r}") from exc
+        if not 0 <= delay <= 1000:  # a second each way: no database one would use
+            raise argparse.ArgumentTypeError(f"a one-way delay is 0..1000 ms, got {part}")
+        values.append(f"{delay:g}")
+    if not values:
+        raise argparse.ArgumentTypeError("expected at least one delay")
     return values
 
 
@@ -57,21 +85,30 @@ def _parser() -> argparse.ArgumentParser:
         "--quick",
         action="store_true",
         help="smoke run for CI: 500 orders, c=1,8, 2 s runs, then the ladder once, 1 s per step, no warm-up; "
-        "fails on errors",
+        "with --network: direct, 0 and 5 ms, 300 orders, c=8, 1 s runs, costs at N=16; fails on errors",
     )
-    run.add_argument("--orders", type=int, help="demo orders to load (default 10,000; --quick 500)")
     run.add_argument(
-        "--concurrency", type=_integers, help="comma-separated connection counts (default 1,8,64; --ladder and --ab: 8)"
+        "--orders", type=int, help="demo orders to load (default 10,000; --quick 500, --network --quick 300)"
     )
-    run.add_argument("--duration", type=int, help="seconds per wrk run (default 10; --quick 2)")
-    run.add_argument("--warmup", type=int, help="seconds of warm-up per endpoint and family (default 2; --quick 1)")
+    run.add_argument(
+        "--concurrency",
+        type=_integers,
+        help="comma-separated connection counts (default 1,8,64; --ladder and --ab: 8; --network: 8,64,256)",
+    )
+    run.add_argument("--duration", type=int, help="seconds per wrk run (default 10; --quick 2, --network --quick 1)")
+    run.add_argument(
+        "--warmup",
+        type=int,
+        help="seconds of warm-up per endpoint and family (default 2; --quick 1, --network --quick 0: none)",
+    )
     run.add_argument(
         "--workers", type=int, default=1, help="uvicorn worker processes, API and ceiling alike (default: 1)"
     )
     run.add_argument(
         "--endpoints",
         type=_choices(list(SLUGS)),
-        help=f"comma-separated endpoint slugs (default: all, see below; --ladder, --ab: {','.join(FOCUSED_ENDPOINTS)})",
+        help=f"comma-separated endpoint slugs (default: all but patch_order, see below; --ladder, --ab: "
+        f"{','.join(FOCUSED_ENDPOINTS)}; --network: {','.join(NETWORK_ENDPOINTS)})",
     )
     run.add_argument(
         "--families",
@@ -116,7 +153,39 @@ def _parser() -> argparse.ArgumentParser:
         "--workers-concurrency", type=int, default=64, help="connections for --compare-workers (default: 64)"
     )
     _add_focused_arguments(parser, extra)
+    _add_network_arguments(parser)
     return parser
+
+
+def _add_network_arguments(parser: argparse.ArgumentParser) -> None:
+    network = parser.add_argument_group("network: PostgreSQL milliseconds away, behind a delay proxy (runs on its own)")
+    network.add_argument(
+        "--network",
+        action="store_true",
+        help="serve the API with its DATABASE_URL on the fault proxy in front of the scratch PostgreSQL, at each "
+        "--delays, once per --sizings; drive --endpoints x --concurrency x --families; then measure what a thread and "
+        "a connection cost (--costs). Writes results.json, results.md and <endpoint>-c<c>.png (bench/README.md)",
+    )
+    network.add_argument(
+        "--delays",
+        type=_delays,
+        help="comma-separated one-way delays in ms, `direct` for no proxy (default direct,0,0.25,1,5,15; "
+        "--quick direct,0,5)",
+    )
+    network.add_argument(
+        "--sizings",
+        type=_choices(SIZINGS),
+        default=list(SIZINGS),
+        help="defaults: the server's SYNC_THREADS, SYNC_POOL_SIZE, ASYNC_POOL_SIZE; recommended: the sizing rule's "
+        "for each delay (bench/sizing.py), served only where it differs (default: defaults,recommended)",
+    )
+    network.add_argument(
+        "--costs",
+        type=_integers,
+        help="requests in flight at which to measure the worker's RSS and PostgreSQL's backends (default 16,64,256; "
+        "--quick 16)",
+    )
+    network.add_argument("--no-costs", action="store_true", help="leave out the cost of threads and connections")
 
 
 def _add_focused_arguments(parser: argparse.ArgumentParser, extra: argparse._ArgumentGroup) -> None:
@@ -152,6 +221,8 @@ def _add_focused_arguments(parser: argparse.ArgumentParser, extra: argparse._Arg
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.network:
+        _network_defaults(parser, args)
     focused_endpoints, focused_concurrency = (
         args.endpoints or FOCUSED_ENDPOINTS,
         args.concurrency or FOCUSED_CONCURRENCY,
@@ -160,7 +231,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     for name, value in defaults.items():
         if getattr(args, name) is None:
             setattr(args, name, value)
-    args.endpoints = args.endpoints or list(SLUGS)
+    args.endpoints = args.endpoints or MATRIX_ENDPOINTS
     args.fail_on_errors = args.fail_on_errors or args.quick
     _choose_measurements(parser, args, focused_endpoints)
     args.focused_concurrency = focused_concurrency
@@ -171,6 +242,19 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return args
 
 
+def _network_defaults(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """--network's own defaults (before the matrix's), and what it runs with."""
+    if args.ab or args.matrix or any([args.scale, args.leak, args.profile, args.compare_workers, args.ladder]):
+        parser.error("--network runs on its own: leave out --ab, --matrix and the other extra measurements")
+    form = "quick" if args.quick else "full"
+    for name, value in (NETWORK_QUICK if args.quick else NETWORK).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.delays = args.delays or NETWORK_DELAYS[form]
+    args.network_endpoints = [SLUGS[slug].name for slug in args.endpoints or NETWORK_ENDPOINTS]
+    args.costs = [] if args.no_costs else args.costs or NETWORK_COSTS[form]
+
+
 def _choose_measurements(parser: argparse.ArgumentParser, args: argparse.Namespace, focused: list[str]) -> None:
     """The matrix unless extras replace it; the ladder when asked, or short after the matrix with --quick."""
     args.extras = any([args.scale, args.leak, args.profile, args.compare_workers, args.ladder])
@@ -178,8 +262,8 @@ def _choose_measurements(parser: argparse.ArgumentParser, args: argparse.Namespa
         parser.error("--ab runs on its own: leave out --matrix and the other extra measurements")
     if args.ab_rev_b and not args.ab:
         parser.error("--ab-rev-b needs --ab REV (version A)")
-    args.run_matrix = (args.matrix or not args.extras) and not args.ab
-    args.run_ladder = args.ladder or (args.quick and not args.extras and not args.ab)
+    args.run_matrix = (args.matrix or not args.extras) and not args.ab and not args.network
+    args.run_ladder = args.ladder or (args.quick and not args.extras and not args.ab and not args.network)
     args.focused_endpoints = [SLUGS[slug] for slug in focused]
     args.ladder_endpoints = [endpoint for endpoint in args.focused_endpoints if endpoint in LADDER_ENDPOINTS]
     if args.ladder and len(args.ladder_endpoints) < len(args.focused_endpoints):

@@ -33,6 +33,7 @@ from environment import (
 )
 from ladder_runs import Servers as LadderServers
 from ladder_runs import run_ladder
+from network import run_network
 from options import SLUGS, parse_args
 from profiling import run_profile
 from report import (
@@ -266,6 +267,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
     started = datetime.now(UTC)
     output = args.output or BENCH_DIR / "results" / started.strftime("%Y%m%d-%H%M%S")
+    if args.network and args.output is None:
+        output /= "network"
     output.mkdir(parents=True, exist_ok=True)
     settings = Settings()
     document: dict[str, Any] = {
@@ -287,12 +290,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "async_pool_size": settings.async_pool_size,
         },
     }
+    if args.network:
+        document["settings"] |= {"delays": args.delays, "sizings": args.sizings, "costs": args.costs}
     document["load_before"] = os.getloadavg()
     if document["load_before"][0] > BUSY_LOAD:
         print(f"warning: load average {document['load_before'][0]:.1f}: other work makes the figures noisy", flush=True)
     clock = time.monotonic()
     try:
-        errors = run_ab_mode(args, output, document) if args.ab else run(args, output, document)
+        if args.ab:
+            errors = run_ab_mode(args, output, document)
+        elif args.network:
+            errors = run_network(args, output, document)
+        else:
+            errors = run(args, output, document)
     except HarnessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
