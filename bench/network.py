@@ -406,6 +406,7 @@ def sweep_points(sweep: Sweep, points: Sequence[Point]) -> tuple[list[Row], list
             rtt_ms=rtt["median_ms"],
             max_connections=sweep.database.max_connections,
             workers=args.workers,
+            concurrency=max(args.concurrency),
         )
         plans.append(
             {

@@ -21,6 +21,13 @@ worker is busy. The result is at least the defaults (below about 1 ms they alrea
 fewer threads save little, see `bench --network`'s costs), and both pools of one worker together stay within what
 PostgreSQL's `max_connections` leaves for it; if they would not, both are cut in proportion, and the rule says so.
 
+A request that finds every connection (sync: every thread) busy queues for one, for at most `POOL_TIMEOUT`
+before its 503. With `concurrency` requests outstanding at once, the last in line waits about concurrency / rate:
+
+    POOL_TIMEOUT = headroom x concurrency / rate of the slowest endpoint   (at least the default, 2 s)
+
+Raising it trades fail-fast for queueing: on a cut link a request waits up to POOL_TIMEOUT + DB_RESPONSE_TIMEOUT.
+
 Round trips are counted from the code and measured by `tests/database/api/test_round_trips.py` (PostgreSQL's
 statement log) and by the proxy's `turns` in every run of `bench --network`.
 """
@@ -39,19 +46,20 @@ RESERVED_CONNECTIONS = 10
 MAX_THREADS = next(int(rule.le) for rule in Settings.model_fields["sync_threads"].metadata if hasattr(rule, "le"))
 # A SELECT 1 through the delay proxy at 0 ms on this machine (bench --network measures it in every run).
 BASE_RTT_MS = 0.1
-SIZING_SETTINGS = ("SYNC_THREADS", "SYNC_POOL_SIZE", "ASYNC_POOL_SIZE")
+SIZING_SETTINGS = ("SYNC_THREADS", "SYNC_POOL_SIZE", "ASYNC_POOL_SIZE", "POOL_TIMEOUT")
 
 # Round trips per request, by endpoint and family. One statement each for a page, a create and a keyed create
 # (no BEGIN or COMMIT around one statement). Changing an order's lines and tags (bench/lua/patch_order.lua: 3 new
 # lines for 3 old ones, 2 new tags for 2 old ones) is BEGIN, the order FOR UPDATE, its tags, its lines, the check
 # of every reference, the new tags, INSERT of the new lines, DELETE of the old lines, DELETE and INSERT of the tag
-# links, COMMIT: 11 with asyncpg, which sends each executemany as one pipeline; psycopg2 runs an executemany one
-# statement after the other, one DELETE per old line and per old tag link: 3 more.
+# links, COMMIT: 11 with asyncpg, which sends each executemany as one pipeline; psycopg2 would run an executemany one
+# statement after the other unless told to batch them (db/drivers.py: executemany_mode), then it too sends each
+# batch of UPDATE or DELETE as one round trip.
 ROUND_TRIPS: Mapping[str, Mapping[str, int]] = {
     LIST_ORDERS: {"sync": 1, "async": 1},
     POST_CONTACT: {"sync": 1, "async": 1},
     POST_ORDER: {"sync": 1, "async": 1},
-    PATCH_ORDER: {"sync": 14, "async": 11},
+    PATCH_ORDER: {"sync": 11, "async": 11},
 }
 
 # Requests/s one worker serves with PostgreSQL near, on this project's 2-core machine: the better of c=8 and c=64
@@ -136,11 +144,13 @@ def plan(  # noqa: PLR0913 - keyword-only knobs of one rule
     workers: int = 1,
     headroom: float = HEADROOM,
     floor: Mapping[str, int] | None = None,
+    concurrency: int | None = None,
 ) -> SizingPlan:
     """The sizing for a database `delay_ms` away one way (RTT = `rtt_ms`, or 2 x delay + `base_rtt_ms`).
 
     Each family is sized for the workload of its own that holds the most (each endpoint served on its own at its
-    rate); for a mix served at once, add up the workloads' in-flight figures instead.
+    rate); for a mix served at once, add up the workloads' in-flight figures instead. With `concurrency` (the
+    most requests outstanding at once), POOL_TIMEOUT covers the queue of the slowest workload.
     """
     loads = list(loads)
     rtt = rtt_ms if rtt_ms is not None else 2 * delay_ms + base_rtt_ms
@@ -170,17 +180,10 @@ def plan(  # noqa: PLR0913 - keyword-only knobs of one rule
         sizes = {"SYNC_THREADS": sync_pool, "SYNC_POOL_SIZE": sync_pool, "ASYNC_POOL_SIZE": max(1, allowed - sync_pool)}
     sizes["SYNC_THREADS"] = min(sizes["SYNC_THREADS"], MAX_THREADS)
     sizes["SYNC_POOL_SIZE"] = sizes["SYNC_THREADS"]
+    queue_floor = lowest.get("POOL_TIMEOUT", default_sizing()["POOL_TIMEOUT"])
+    sizes["POOL_TIMEOUT"] = queue_floor
+    if concurrency and loads:
+        slowest = min(load.rate_per_s for load in loads)
+        sizes["POOL_TIMEOUT"] = max(queue_floor, math.ceil(headroom * concurrency / slowest))
     env = {name: str(value) for name, value in sizes.items()}
     return SizingPlan(delay_ms, round(rtt, 3), env, needs, floored, capped, allowed)
-
-
-def recommended(
-    delay_ms: float,
-    loads: Iterable[Workload],
-    *,
-    rtt_ms: float | None = None,
-    max_connections: int = 100,
-    workers: int = 1,
-) -> dict[str, str]:
-    """SYNC_THREADS, SYNC_POOL_SIZE and ASYNC_POOL_SIZE for a database `delay_ms` away (see `plan`)."""
-    return plan(delay_ms, list(loads), rtt_ms=rtt_ms, max_connections=max_connections, workers=workers).env

@@ -118,7 +118,8 @@ def bench(ctx: click.Context) -> None:
     harness = Path("bench/run.py")
     if not harness.exists():
         raise click.ClickException("run this from the repository's root: bench/run.py is not here")
-    sys.exit(subprocess.call([sys.executable, str(harness), *ctx.args]))  # noqa: S603 - our own script
+    # The harness takes this process's place, so Ctrl-C or a SIGTERM reaches it and it stops what it started.
+    os.execv(sys.executable, [sys.executable, str(harness), *ctx.args])  # noqa: S606 - our own script
 
 
 @click.command()

@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,6 +28,13 @@ class HandlerThreadPool(ThreadPoolExecutor):
     def __init__(self, threads: int, queue_timeout: float) -> None:
         super().__init__(threads, thread_name_prefix="sync-handler")
         self.queue_timeout = queue_timeout
+        self._running = 0
+        self._running_lock = threading.Lock()
+
+    @property
+    def running(self) -> int:
+        """How many threads are running a job now (the executor itself keeps no such count)."""
+        return self._running
 
     def submit(self, fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> Future[T]:
         queued = time.monotonic()
@@ -36,7 +44,13 @@ class HandlerThreadPool(ThreadPoolExecutor):
             if waited > self.queue_timeout:
                 msg = f"no thread came free for {waited:.1f} s: the server is busy; retry later"
                 raise BusyError(msg)
-            return fn(*args, **kwargs)
+            with self._running_lock:
+                self._running += 1
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._running_lock:
+                    self._running -= 1
 
         return super().submit(run_unless_too_late)
 

@@ -20,7 +20,7 @@ import re
 from collections.abc import Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from litestar import Litestar, Request
 from litestar.config.app import AppConfig
@@ -73,12 +73,20 @@ def _sample_pool(family: str, pool: Pool) -> None:
         DB_POOL_WAITING.labels(family).set(_waiting(pool))
 
 
+@runtime_checkable
+class CountsRunningJobs(Protocol):
+    """An executor that counts its running jobs, as the app's handler thread pool does."""
+
+    @property
+    def running(self) -> int: ...
+
+
 def _sample_executor(family: str, executor: ThreadPoolExecutor) -> None:
-    # The executor keeps no count of busy threads: an idle thread releases `_idle_semaphore` once.
-    threads = len(executor._threads)  # noqa: SLF001
-    idle = executor._idle_semaphore._value  # noqa: SLF001
     THREADS.labels(family).set(executor._max_workers)  # noqa: SLF001
-    THREADS_BUSY.labels(family).set(max(0, threads - idle))
+    if isinstance(executor, CountsRunningJobs):
+        # A plain executor keeps no count of busy threads: its `_idle_semaphore` is released after every job,
+        # also by a thread that goes straight on to the next queued one, so it over-counts idle ones under load.
+        THREADS_BUSY.labels(family).set(executor.running)
     THREADS_QUEUED.labels(family).set(executor._work_queue.qsize())  # noqa: SLF001
 
 
