@@ -92,3 +92,27 @@ def just_recipes() -> set[str]:
 def test_every_just_recipe_shown_exists(document: Path) -> None:
     shown = set(_JUST.findall(_code(document.read_text(encoding="utf-8"))))
     assert sorted(shown - just_recipes()) == [], f"{_ids(document)} shows recipes the justfile does not have"
+
+
+def _settings_table() -> dict[str, str | None]:
+    """The operating page's settings table: each variable it names, and its default where its row names one."""
+    rows: dict[str, str | None] = {}
+    for line in (REPO_ROOT / "docs" / "operating.md").read_text().splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) >= 3:
+            names = re.findall(r"`([A-Z_]+)`", cells[0])
+            for name in names:
+                rows[name] = cells[1].strip("`") if len(names) == 1 else None
+    return rows
+
+
+def test_the_operating_page_lists_every_setting_with_its_default() -> None:
+    from sale_orders.settings import Settings  # noqa: PLC0415 - only this test reads it
+
+    table = _settings_table()
+    assert {name.upper() for name in Settings.model_fields} <= set(table), "settings missing from docs/operating.md"
+    machine_dependent = {"sync_threads", "sync_pool_size", "async_pool_size"}  # the table gives the formula
+    for name, field in Settings.model_fields.items():
+        shown = table[name.upper()]
+        if type(field.default) in {int, float} and shown is not None and name not in machine_dependent:
+            assert shown == f"{field.default:g}", f"{name.upper()}: docs/operating.md says {shown}"
