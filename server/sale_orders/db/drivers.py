@@ -36,6 +36,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sale_orders.db import deadline
+from sale_orders.db.fair_pool import FirstComeFirstServedPool
 from sale_orders.settings import Settings
 
 # On a real network a dead peer stops acknowledging: notice it within about 8 s of silence (5 idle, then 3
@@ -160,9 +161,14 @@ def _create_psycopg2_engine(url: str, **options: Any) -> Engine:
     return create_engine(url, executemany_mode="values_plus_batch", **options)
 
 
+def _create_asyncpg_engine(url: str, **options: Any) -> AsyncEngine:
+    # Waiters for a connection are served in the order they came (db/fair_pool.py), as the sync family's threads.
+    return create_async_engine(url, poolclass=FirstComeFirstServedPool, **options)
+
+
 PSYCOPG2 = Driver(
     "psycopg2", _create_psycopg2_engine, _psycopg2_connect_args, _prepare_psycopg2, autocommits_behind_pgbouncer=True
 )
 ASYNCPG = Driver(
-    "asyncpg", create_async_engine, _asyncpg_connect_args, _prepare_asyncpg, autocommits_behind_pgbouncer=False
+    "asyncpg", _create_asyncpg_engine, _asyncpg_connect_args, _prepare_asyncpg, autocommits_behind_pgbouncer=False
 )

@@ -55,6 +55,14 @@ class EngineSource(Protocol):
     def get_engine(self) -> Engine | AsyncEngine: ...
 
 
+@runtime_checkable
+class CountsWaiters(Protocol):
+    """A pool queue that counts its waiters, as the async engines' first-come-first-served one does."""
+
+    @property
+    def waiting(self) -> int: ...
+
+
 def _waiting(pool: QueuePool) -> int:
     """Checkouts waiting on the pool's queue: its threads (QueuePool) or its tasks (AsyncAdaptedQueuePool).
 
@@ -62,6 +70,8 @@ def _waiting(pool: QueuePool) -> int:
     at scrape time, where counting around every checkout would cost every request.
     """
     queue = pool._pool  # noqa: SLF001
+    if isinstance(queue, CountsWaiters):
+        return queue.waiting
     waiters = queue._queue._getters if isinstance(queue, AsyncAdaptedQueue) else queue.not_empty._waiters  # type: ignore[attr-defined]  # noqa: SLF001
     return len(waiters)
 
