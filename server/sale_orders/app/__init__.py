@@ -5,8 +5,6 @@ routes' `db_session`; one advanced-alchemy plugin holding every family's engine.
 are the routes that belong to no family.
 """
 
-from datetime import timedelta
-
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
@@ -23,7 +21,7 @@ from sale_orders.domain import limits
 from sale_orders.family._async import controllers as async_controllers
 from sale_orders.family._sync import controllers as sync_controllers
 from sale_orders.family.databases import DatabaseConfig, database_configs, database_plugin, prepare_engines
-from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, SYNC, Family
+from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, IDEMPOTENCY_WINDOW_STATE_KEY, SYNC, Family
 from sale_orders.settings import Settings
 from sale_orders.web.auth import SECURITY, api_key_guard
 from sale_orders.web.edge import HeadAsGet, RequestContext
@@ -60,15 +58,9 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         msg = "no database configured: set DATABASE_URL, or run `sale-orders serve` to start an embedded PostgreSQL"
         raise RuntimeError(msg)
     configs = database_configs(url, settings)
-    window = settings.idempotency_window
-
-    def idempotency_window() -> timedelta:
-        return window
-
     app = Litestar(
         route_handlers=[*(family_router(f, configs[f.name], settings) for f in FAMILIES), health, docs],
         dependencies={
-            "idempotency_window": Provide(idempotency_window, use_cache=True, sync_to_thread=False),
             "health_db_engine": Provide(configs[HEALTH_FAMILY.name].get_engine, sync_to_thread=False),
         },
         plugins=[
@@ -95,7 +87,12 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         cors_config=CORSConfig(allow_origins=settings.allowed_origins) if settings.allowed_origins else None,
         # Logging is configured by `serve` (sale_orders.logs), once for uvicorn and the app alike.
         logging_config=None,
-        state=State({KEYED_STATE_KEY: bool(settings.api_key_scopes)}),
+        state=State(
+            {
+                KEYED_STATE_KEY: bool(settings.api_key_scopes),
+                IDEMPOTENCY_WINDOW_STATE_KEY: settings.idempotency_window,
+            }
+        ),
     )
     app.asgi_handler = RequestContext(HeadAsGet(app.asgi_handler), families=FAMILY_NAMES)
     return app
