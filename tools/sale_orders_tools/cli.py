@@ -5,6 +5,7 @@ which `sale_orders.cli` adds to its group when this package is installed: a prod
 """
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -118,8 +119,18 @@ def bench(ctx: click.Context) -> None:
     harness = Path("bench/run.py")
     if not harness.exists():
         raise click.ClickException("run this from the repository's root: bench/run.py is not here")
-    # The harness takes this process's place, so Ctrl-C or a SIGTERM reaches it and it stops what it started.
-    os.execv(sys.executable, [sys.executable, str(harness), *ctx.args])  # noqa: S606 - our own script
+    harness_process = subprocess.Popen([sys.executable, str(harness), *ctx.args])  # noqa: S603 - our own script
+
+    def forward(signum: int, _frame: object) -> None:
+        # The harness stops what it started on SIGTERM; sent to this wrapper, the signal must reach it.
+        harness_process.send_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, forward)
+    try:
+        code = harness_process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    sys.exit(code)
 
 
 @click.command()
