@@ -135,6 +135,20 @@ def test_quick_lab_injected_every_fault_and_recovered(quick: Run) -> None:
 
 
 @pytest.mark.timeout(1200)
+def test_a_host_drained_before_its_sigterm_costs_no_client_an_error(quick: Run) -> None:
+    # Without the drain, a request HAProxy sent on a keep-alive connection as uvicorn closed it got no answer,
+    # and an unkeyed create cannot be replayed: its client saw RemoteProtocolError.
+    assert quick.results is not None, quick.output[-5000:]
+    stops = [row for row in quick.results["faults"] if row.get("fault") in {"api-term", "rolling-restart"}]
+    assert len(stops) == 2, quick.results["final_line"]
+    for row in stops:
+        assert row["errors"] == {}, (row["label"], row["errors"])
+    term = next(row for row in stops if row["fault"] == "api-term")
+    assert term["notes"]["exit_status"] == 0
+    assert term["notes"]["drained_s"] >= 0
+
+
+@pytest.mark.timeout(1200)
 def test_quick_lab_leaves_nothing_behind(quick: Run) -> None:
     assert_nothing_left(quick.teardown())
 

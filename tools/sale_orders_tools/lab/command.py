@@ -61,8 +61,8 @@ def lab(  # noqa: PLR0913, PLR0917 - one parameter per option
     Faults, one at a time, while K clients (the SDK) create, read back and page through HAProxy:
       api-kill          an API host killed (SIGKILL) and started again
       api-hang          an API host hung (SIGSTOP), then resumed
-      api-term          an API host stopped gracefully (SIGTERM) under load
-      rolling-restart   every API host restarted in turn
+      api-term          an API host stopped gracefully under load: drained in HAProxy, then SIGTERM
+      rolling-restart   every API host drained, restarted and put back in turn
       db-upgrade        `db upgrade` from every API host at once
       link-cut          one API host's links to PostgreSQL held (10 s; --quick 5 s)
       primary-kill      the primary's host killed: Patroni promotes the standby

@@ -32,8 +32,8 @@ FAULTS = FAULT_NAMES
 DESCRIPTIONS = {
     "api-kill": "an API host killed (SIGKILL to all its processes) and started again",
     "api-hang": "an API host hung (SIGSTOP to all its processes), then resumed (SIGCONT)",
-    "api-term": "an API host stopped gracefully (SIGTERM) under load, started again later",
-    "rolling-restart": "every API host in turn: SIGTERM, start, back UP in HAProxy",
+    "api-term": "an API host stopped gracefully under load (drained in HAProxy, then SIGTERM), started again later",
+    "rolling-restart": "every API host in turn: drained in HAProxy, SIGTERM, start, back UP in HAProxy",
     "db-upgrade": "`sale-orders db upgrade` from every API host at once",
     "link-cut": "the links from one API host to both database hosts held (no byte, nothing closed), then released",
     "primary-kill": "the primary's database host killed (Patroni and PostgreSQL, SIGKILL): the standby is promoted",
@@ -118,24 +118,34 @@ def api_hang(context: Context, inj: Injection, api: ApiHost) -> None:
     inj.notes["haproxy_marked_down_after_s"] = down
 
 
+def _drain_and_stop(context: Context, api: ApiHost) -> tuple[float, int]:
+    """What a deployment does to stop a host: out of the balancer's rotation, then SIGTERM once it is idle."""
+    drained = context.lab.drain(api)
+    return drained, context.lab.hosts.stop(api)
+
+
+def _start_and_rejoin(context: Context, api: ApiHost) -> None:
+    context.lab.hosts.start(api)
+    context.lab.undrain(api)
+    _wait_up(context, api)
+
+
 def api_term(context: Context, inj: Injection, api: ApiHost) -> None:
-    fleet = context.lab.hosts
     start = time.monotonic()
-    status = fleet.stop(api)
+    drained, status = _drain_and_stop(context, api)
+    inj.notes["drained_s"] = round(drained, 2)
     inj.notes["stop_s"] = round(time.monotonic() - start, 2)
     inj.notes["exit_status"] = status
     time.sleep(context.durations.down)
-    fleet.start(api)
+    _start_and_rejoin(context, api)
 
 
 def rolling_restart(context: Context, inj: Injection, _api_host: ApiHost) -> None:
-    fleet = context.lab.hosts
     took: dict[str, float] = {}
     for api in context.lab.layout.api_hosts:
         start = time.monotonic()
-        fleet.stop(api)
-        fleet.start(api)
-        _wait_up(context, api)
+        _drain_and_stop(context, api)
+        _start_and_rejoin(context, api)
         took[api.name] = round(time.monotonic() - start, 2)
     inj.notes["per_host_s"] = took
 
@@ -323,6 +333,8 @@ def inject(context: Context, name: str, round_number: int, say: Callable[[str], 
         say(f"  {label}: FAILED: {inj.error.splitlines()[0] if inj.error else exc!r}")
         with contextlib.suppress(Exception):
             context.lab.hosts.ensure_running()
+            for api in context.lab.layout.api_hosts:  # a host left drained by a fault that failed half-way
+                context.lab.undrain(api)
     time.sleep(context.durations.settle)
     return inj
 

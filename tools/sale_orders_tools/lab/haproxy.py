@@ -4,6 +4,11 @@ Retries: `retry-on` beyond `conn-failure` replays a request that a server may al
 allowed only where a replay is safe. GETs are safe, and so is a create that carries an Idempotency-Key (the
 API answers a replay with the first answer); a POST without one is never replayed, while a connection failure
 (the request never reached a server) is retried for every request.
+
+Draining: a host about to stop is first set to `drain` on the admin socket (no new requests, the ones it runs
+finish), then sent SIGTERM once it holds no request; it is set `ready` when it is back. Without that, a request
+that HAProxy sends on a kept-alive connection just as uvicorn closes it gets no answer, and a POST without a key
+cannot be replayed.
 """
 
 from __future__ import annotations
@@ -97,25 +102,47 @@ def check_config(config_file: Path) -> str | None:
     return None if done.returncode == 0 else (done.stdout + done.stderr).strip()
 
 
-def server_states(admin_socket: Path) -> dict[str, str]:
-    """Each API host's state as HAProxy sees it (UP, DOWN, NOLB, MAINT...), from its admin socket."""
+def _ask(admin_socket: Path, command: str) -> str:
+    """One command on HAProxy's admin socket, and its answer ("" when HAProxy is not there)."""
     try:
         with socket.socket(socket.AF_UNIX) as sock:
             sock.settimeout(1)
             sock.connect(str(admin_socket))
-            sock.sendall(b"show stat\n")
+            sock.sendall(command.encode() + b"\n")
             data = b""
             while chunk := sock.recv(65536):
                 data += chunk
     except OSError:
-        return {}
-    lines = data.decode(errors="replace").splitlines()
+        return ""
+    return data.decode(errors="replace")
+
+
+def _server_rows(admin_socket: Path) -> dict[str, dict[str, str]]:
+    lines = _ask(admin_socket, "show stat").splitlines()
     if not lines:
         return {}
     header = lines[0].lstrip("# ").split(",")
-    states: dict[str, str] = {}
+    rows: dict[str, dict[str, str]] = {}
     for line in lines[1:]:
         row = dict(zip(header, line.split(","), strict=False))
         if row.get("pxname") == "api_hosts" and row.get("svname") not in {"FRONTEND", "BACKEND", None}:
-            states[row["svname"]] = row.get("status", "")
-    return states
+            rows[row["svname"]] = row
+    return rows
+
+
+def server_states(admin_socket: Path) -> dict[str, str]:
+    """Each API host's state as HAProxy sees it (UP, DOWN, DRAIN, NOLB, MAINT...), from its admin socket."""
+    return {name: row.get("status", "") for name, row in _server_rows(admin_socket).items()}
+
+
+def requests_running(admin_socket: Path, server: str) -> int | None:
+    """How many requests HAProxy has on `server` now (its current sessions), or None when it cannot say."""
+    row = _server_rows(admin_socket).get(server)
+    return int(row["scur"]) if row and row.get("scur", "").isdigit() else None
+
+
+def set_state(admin_socket: Path, server: str, state: str) -> None:
+    """`ready`, `drain` or `maint` for one API host; a LabError when HAProxy refuses."""
+    answer = _ask(admin_socket, f"set server api_hosts/{server} state {state}").strip()
+    if answer:
+        raise LabError(f"HAProxy refused to set {server} {state}: {answer}")

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +21,7 @@ import psycopg2
 from sale_orders.web.auth import api_key_digest, new_api_key
 from sale_orders_tools.lab import etcd, haproxy, patroni
 from sale_orders_tools.lab.hosts import Fleet, host_env
-from sale_orders_tools.lab.layout import APP_ROLE, DATABASE, Layout
+from sale_orders_tools.lab.layout import APP_ROLE, DATABASE, ApiHost, Layout
 from sale_orders_tools.lab.procs import Child, LabError, ProcessId, Say, Supervisor, identify, port_in_use, wait_until
 
 if TYPE_CHECKING:
@@ -198,6 +199,22 @@ class Lab:
 
     def states(self) -> dict[str, str]:
         return haproxy.server_states(self.admin_socket)
+
+    def drain(self, api: ApiHost, seconds: float = 15) -> float:
+        """Take `api` out of HAProxy's rotation and wait until it runs no request; the seconds that took."""
+        start = time.monotonic()
+        haproxy.set_state(self.admin_socket, api.name, "drain")
+        wait_until(
+            lambda: haproxy.requests_running(self.admin_socket, api.name) == 0,
+            seconds,
+            f"{api.name} finishing its requests",
+            step=0.05,
+        )
+        return time.monotonic() - start
+
+    def undrain(self, api: ApiHost) -> None:
+        """Put `api` back in HAProxy's rotation (it serves again once its health checks pass)."""
+        haproxy.set_state(self.admin_socket, api.name, "ready")
 
     def all_up(self) -> bool:
         states = self.states()
