@@ -27,6 +27,7 @@ class FirstComeFirstServedQueue(AsyncAdaptedQueue[T]):
     """`AsyncAdaptedQueue` with a hand-off: a connection put back goes to the oldest waiter, never to a newcomer."""
 
     def __init__(self, maxsize: int = 0, use_lifo: bool = False) -> None:
+        # Idle connections still sit in SQLAlchemy's FIFO or LIFO queue (`pool_use_lifo`); only waiters are ordered.
         super().__init__(maxsize, use_lifo)
         self._waiters: deque[asyncio.Future[T]] = deque()
 
