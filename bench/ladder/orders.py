@@ -41,11 +41,10 @@ class NewOrder:
 
     def created(self, outcome: Sequence[Sequence[Any]]) -> bytes:
         """The JSON the product answers for the rows of `CREATE_ORDER` (a 422 when a reference is missing)."""
-        require_none_missing((kind, item_id) for status, kind, item_id, _ in outcome if status == "missing")
-        order_id = next(item_id for status, _, item_id, _ in outcome if status == "created")
-        lines = [(order_id, product_id, quantity, price) for product_id, quantity, price in self.lines]
-        tags = [(order_id, item_id, name) for status, _, item_id, name in outcome if status == "found"]
-        return order_json.encode(order_json.order_document((order_id, self.name, self.contact_id), lines, tags))
+        creation = orders.order_creation(outcome)
+        require_none_missing(creation.missing)
+        assert creation.order is not None
+        return order_json.encode_order(creation.order, creation.lines, creation.tags)
 
 
 def exact(price: Decimal | float) -> Decimal:

@@ -23,6 +23,7 @@ BAD_VALUES = {
     "DB_RESPONSE_TIMEOUT": ("soon", "valid number"),
     "POOL_PRE_PING": ("maybe", "valid boolean"),
     "STATEMENT_TIMEOUT_MS": ("-5", "greater than or equal to 0"),
+    "LOCK_TIMEOUT_MS": ("-1", "greater than or equal to 0"),
     "CORS_ORIGINS": ("example.com", "not an origin"),
     "PGBOUNCER": ("sometimes", "valid boolean"),
     "IDEMPOTENCY_WINDOW_HOURS": ("0", "greater than 0"),
@@ -37,6 +38,7 @@ MORE_BAD_VALUES = [
     ("DB_PORT", "abc", "valid integer"),
     ("API_KEYS", ",", "no entries"),
     ("STATEMENT_TIMEOUT_MS", "3000", "must be below DB_RESPONSE_TIMEOUT"),
+    ("LOCK_TIMEOUT_MS", "2500", "must be below STATEMENT_TIMEOUT_MS"),
 ]
 
 

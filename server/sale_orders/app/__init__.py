@@ -5,15 +5,18 @@ routes' `db_session`; one advanced-alchemy plugin holding every family's engine.
 are the routes that belong to no family.
 """
 
+from typing import Literal
+
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.plugins.pydantic import PydanticInitPlugin
+from litestar.types import Guard, Method
 from sqlalchemy.engine import URL
 
 from sale_orders.app.docs import docs
-from sale_orders.app.health import health
+from sale_orders.app.health import HEALTH_ENGINE_KEY, health, health_engine
 from sale_orders.app.openapi_config import openapi_config
 from sale_orders.app.openapi_document import KEYED_STATE_KEY
 from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
@@ -24,29 +27,52 @@ from sale_orders.family.databases import DatabaseConfig, database_configs, datab
 from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, IDEMPOTENCY_WINDOW_STATE_KEY, SYNC, Family
 from sale_orders.settings import Settings
 from sale_orders.web.auth import SECURITY, api_key_guard
-from sale_orders.web.edge import HeadAsGet, RequestContext
+from sale_orders.web.edge import ErrorsAsProblems, HeadAsGet, RequestContext
 from sale_orders.web.headers import add_security_headers, list_every_method_in_allow
 from sale_orders.web.metrics import MetricsPlugin
 from sale_orders.web.openapi import ForbidExtraSchemaPlugin
 from sale_orders.web.problems import EXCEPTION_HANDLERS
+from sale_orders.web.row_gate import ROW_GATE_STATE_KEY, RowGate
+from sale_orders.web.unambiguous import refuse_ambiguous_request
 
 # Each family's routes: the hand-written async controllers and their generated twin.
 CONTROLLERS = {SYNC.name: sync_controllers.CONTROLLERS, ASYNC.name: async_controllers.CONTROLLERS}
-# /health is an `async def` on the event loop: it asks the database with the family that needs no thread.
-HEALTH_FAMILY = next(family for family in FAMILIES if not family.in_thread_pool)
+
+
+def guards(settings: Settings) -> list[Guard]:
+    """The API-key check, when keys are configured: both families and /metrics. Open: no guard, no cost."""
+    return [api_key_guard(settings.api_key_scopes)] if settings.api_key_scopes else []
 
 
 def family_router(family: Family, config: DatabaseConfig, settings: Settings) -> Router:
     """One family's routes under its prefix, each given that family's session of the request as `db_session`."""
-    # Without keys no guard is installed: an open API pays nothing per request for access control.
-    guards = [api_key_guard(settings.api_key_scopes)] if settings.api_key_scopes else []
     return Router(
         path=family.path,
         route_handlers=CONTROLLERS[family.name],
         tags=[family.name],
-        guards=guards,
+        guards=guards(settings),
+        before_request=refuse_ambiguous_request,
         security=SECURITY,
         dependencies={"db_session": Provide(config.provide_session, sync_to_thread=False)},
+    )
+
+
+# What a browser page on an allowed origin may send and read: the methods served, the headers the API reads, and
+# the response headers a client acts on (a new resource's URL, the request id, when to retry).
+CORS_METHODS: list[Method | Literal["*"]] = ["GET", "HEAD", "POST", "PATCH", "DELETE", "OPTIONS"]
+CORS_REQUEST_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"]
+CORS_EXPOSED_HEADERS = ["Location", "Retry-After", "X-Request-ID"]
+
+
+def cors_config(origins: list[str]) -> CORSConfig | None:
+    """CORS for browser pages on `origins`; None (closed) without any."""
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origins=origins,
+        allow_methods=CORS_METHODS,
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
     )
 
 
@@ -58,17 +84,17 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         msg = "no database configured: set DATABASE_URL, or run `sale-orders serve` to start an embedded PostgreSQL"
         raise RuntimeError(msg)
     configs = database_configs(url, settings)
+    health_db_engine = health_engine(url, settings)
     app = Litestar(
         route_handlers=[*(family_router(f, configs[f.name], settings) for f in FAMILIES), health, docs],
-        dependencies={
-            "health_db_engine": Provide(configs[HEALTH_FAMILY.name].get_engine, sync_to_thread=False),
-        },
+        dependencies={HEALTH_ENGINE_KEY: Provide(lambda: health_db_engine, sync_to_thread=False, use_cache=True)},
         plugins=[
             # Strict: `"1"` or `true` is not an id; the field types convert what JSON cannot say (money).
             PydanticInitPlugin(validate_strict=True),
             ForbidExtraSchemaPlugin(),
             database_plugin(configs),
             MetricsPlugin(
+                guards=guards(settings),
                 families=FAMILY_NAMES,
                 engines=configs,
                 thread_pool_families=[family.name for family in FAMILIES if family.in_thread_pool],
@@ -79,20 +105,22 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             lambda: prepare_engines(configs),
             freeze_startup_objects,
         ],
+        on_shutdown=[health_db_engine.dispose],
         before_send=[list_every_method_in_allow, add_security_headers],
         # A full order (100 lines) is about 10 KB; anything near this limit is not an order. Answered 413.
         request_max_body_size=limits.MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         openapi_config=openapi_config(),
-        cors_config=CORSConfig(allow_origins=settings.allowed_origins) if settings.allowed_origins else None,
+        cors_config=cors_config(settings.allowed_origins),
         # Logging is configured by `serve` (sale_orders.logs), once for uvicorn and the app alike.
         logging_config=None,
         state=State(
             {
                 KEYED_STATE_KEY: bool(settings.api_key_scopes),
                 IDEMPOTENCY_WINDOW_STATE_KEY: settings.idempotency_window,
+                ROW_GATE_STATE_KEY: RowGate(settings.lock_timeout),
             }
         ),
     )
-    app.asgi_handler = RequestContext(HeadAsGet(app.asgi_handler), families=FAMILY_NAMES)
+    app.asgi_handler = RequestContext(ErrorsAsProblems(HeadAsGet(app.asgi_handler)), families=FAMILY_NAMES)
     return app

@@ -1,17 +1,42 @@
-"""Liveness and readiness in one endpoint: the process answers, and the database answers a query."""
+"""Liveness and readiness in one endpoint: the process answers, and the database answers a query.
+
+/health asks the database on a connection of its own (`health_engine`), never one of the families' pools: when
+the pools are taken (many clients waiting on one hot row, a burst), /health still says whether the database
+answers, instead of queueing behind the requests and reporting the queue as an outage.
+"""
 
 from litestar import get
 from litestar.di import NamedDependency
 from pydantic import BaseModel
 from sqlalchemy import text
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from sale_orders.db.drivers import ASYNCPG
+from sale_orders.settings import Settings
 from sale_orders.web.problems import problem_responses
+
+HEALTH_ENGINE_KEY = "health_db_engine"
+"""The dependency, and the app state key, of /health's engine."""
 
 
 class Health(BaseModel):
     status: str
     database: str
+
+
+def health_engine(url: URL, settings: Settings) -> AsyncEngine:
+    """An asyncpg engine of one connection, tested before each use, for /health alone."""
+    engine = ASYNCPG.create_engine(
+        ASYNCPG.url(url).render_as_string(hide_password=False),
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=settings.pool_timeout,
+        pool_pre_ping=True,  # a check must not fail once because its idle connection was closed meanwhile
+        connect_args=ASYNCPG.connect_args(settings),
+    )
+    ASYNCPG.prepare_engine(engine)
+    return engine  # type: ignore[return-value]  # the asyncpg driver makes async engines
 
 
 @get(

@@ -9,8 +9,8 @@ asyncpg's statement cache is turned off (`statement_cache_size=0`), which makes 
 unnamed and re-parsed in the same round trip as its execution (asyncpg's `Connection._get_statement`).
 SQLAlchemy's per-connection cache of those statements may stay on: it holds their descriptions and codecs,
 nothing on the server, and saves a Parse/Describe round trip per repeated statement. And neither driver
-sends `statement_timeout` as a startup parameter, which PgBouncer refuses ("unsupported startup parameter");
-behind PgBouncer it is set on the database role instead.
+sends `statement_timeout` or `lock_timeout` as a startup parameter, which PgBouncer refuses ("unsupported startup
+parameter"); behind PgBouncer they are set on the database role instead.
 
 Across a network, a link can go silent (no bytes, no RST): each driver is given a bound on how long it waits
 for PostgreSQL (`DB_CONNECT_TIMEOUT`, `DB_RESPONSE_TIMEOUT`), so a request answers 503 within seconds and its
@@ -78,6 +78,11 @@ def _psycopg2_connection_class(seconds: float) -> type[Psycopg2Connection]:
     return type(f"Psycopg2Connection{seconds:g}s", (Psycopg2Connection,), {"deadline": seconds})
 
 
+def server_settings(settings: Settings) -> dict[str, str]:
+    """The PostgreSQL settings each connection starts with (not behind PgBouncer: set them on the role there)."""
+    return {"statement_timeout": str(settings.statement_timeout_ms), "lock_timeout": str(settings.lock_timeout_ms)}
+
+
 def _psycopg2_connect_args(settings: Settings) -> dict[str, Any]:
     arguments: dict[str, Any] = {
         "connection_factory": _psycopg2_connection_class(settings.db_response_timeout),
@@ -88,7 +93,7 @@ def _psycopg2_connect_args(settings: Settings) -> dict[str, Any]:
         "tcp_user_timeout": TCP_USER_TIMEOUT_MS,
     }
     if not settings.pgbouncer:
-        arguments["options"] = f"-c statement_timeout={settings.statement_timeout_ms}"
+        arguments["options"] = " ".join(f"-c {name}={value}" for name, value in server_settings(settings).items())
     return arguments
 
 
@@ -99,7 +104,7 @@ def _asyncpg_connect_args(settings: Settings) -> dict[str, Any]:
         # statement late, on whatever server connection the client has by then, so named statements pile up
         # on PgBouncer's server connections.
         return {**timeouts, "statement_cache_size": 0}
-    return {**timeouts, "server_settings": {"statement_timeout": str(settings.statement_timeout_ms)}}
+    return {**timeouts, "server_settings": server_settings(settings)}
 
 
 def _prepare_psycopg2(engine: Engine | AsyncEngine) -> None:

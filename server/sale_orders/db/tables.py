@@ -30,11 +30,21 @@ def identity_key() -> Any:
     return Field(default=None, primary_key=True, sa_type=BigInteger, sa_column_args=[identity])
 
 
+def horizon_column() -> Any:
+    """The newest transaction that may still write a row with a lower id (`db.queries.feed`); 0: none.
+
+    Set with the id by `draw_id` (migration 0005). A keyset page shows the row once every transaction up to this
+    one has ended, so that a page never skips a lower id committed later.
+    """
+    return Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"}, nullable=False)
+
+
 class ContactTable(ContactBase, table=True):
     """A customer that orders are placed for."""
 
     __tablename__ = "contact"
     id: int | None = identity_key()
+    xid_horizon: int = horizon_column()
 
 
 class ProductTable(ProductBase, table=True):
@@ -42,6 +52,7 @@ class ProductTable(ProductBase, table=True):
 
     __tablename__ = "product"
     id: int | None = identity_key()
+    xid_horizon: int = horizon_column()
 
 
 class TagTable(TagBase, table=True):
@@ -49,6 +60,7 @@ class TagTable(TagBase, table=True):
 
     __tablename__ = "tag"
     id: int | None = identity_key()
+    xid_horizon: int = horizon_column()
 
 
 class OrderTagLink(SQLModel, table=True):
@@ -76,6 +88,7 @@ class OrderTable(OrderBase, table=True):
 
     __tablename__ = "sale_order"
     id: int | None = identity_key()
+    xid_horizon: int = horizon_column()
     order_lines: list[OrderLineTable] = Relationship(
         sa_relationship_kwargs={
             "lazy": "raise",

@@ -20,16 +20,27 @@ from sale_orders.domain import limits
 def _json_number(value: Any) -> Any:
     """Accept JSON numbers only (no strings, no booleans), as the exact decimal they were written as.
 
-    JSON 0.1 arrives as the float nearest 0.1; its shortest repr is "0.1", which is what the client wrote.
+    Request bodies arrive decoded exactly (a fraction is the `Decimal` it spells: web/bodies.py); a float (from
+    Python code) is read as its shortest repr, which is what was written. `-0.0` is 0, as PostgreSQL stores it.
     """
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         msg = "must be a JSON number"
         raise ValueError(msg)  # noqa: TRY004 - pydantic turns ValueError into a validation error
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+    return number + 0 if number.is_zero() else number  # Decimal("-0.0") + 0 is Decimal("0.0")
+
+
+# Beyond this an integer is out of every bound here; converting `1e999999` exactly would cost seconds.
+_HUGE = 10**19
 
 
 def _json_integer(value: Any) -> Any:
-    """JSON Schema counts 2.0 as an integer, so the API does too; `true` and `"2"` stay errors."""
+    """JSON Schema counts 2.0 (and 2e0) as an integer, so the API does too; 2.5, `true` and `"2"` stay errors.
+
+    Bodies arrive decoded exactly (web/bodies.py): a fraction is a `Decimal`, so `2.0000000000000001` is not 2.
+    """
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value) if value.adjusted() < 19 else (_HUGE if value > 0 else -_HUGE)
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

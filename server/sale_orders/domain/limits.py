@@ -20,7 +20,9 @@ MAX_TAGS = 20
 # number (a double holds any 15-digit decimal exactly) as well as in NUMERIC and Decimal.
 
 IDEMPOTENCY_KEY_LENGTH = 255
-MAX_BODY_BYTES = 256 * 1024
+# A full order (100 lines, 20 tags) is under 10 KB and about 430 JSON values.
+MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_VALUES = 1_000
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

@@ -16,7 +16,13 @@ from sale_orders.domain.errors import ConflictError
 
 
 def fingerprint(request: BaseModel) -> str:
-    """What identifies a request body for Idempotency-Key reuse: a hash of its canonical JSON."""
+    """What identifies a request body for Idempotency-Key reuse: a hash of its canonical JSON.
+
+    Tags are a set: `tag_ids` [2, 1] and [1, 2] are the same request (lines are a list: their order is kept).
+    """
+    tag_ids = getattr(request, "tag_ids", None)
+    if tag_ids and tag_ids != sorted(tag_ids):
+        request = request.model_copy(update={"tag_ids": sorted(tag_ids)})
     return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
 
 

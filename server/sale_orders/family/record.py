@@ -29,13 +29,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sale_orders.db.drivers import ASYNCPG, PSYCOPG2, Driver
 from sale_orders.db.session_configs import SQLModelAsyncConfig, sync_session_closer
-from sale_orders.web.bodies import OnePassDTO
+from sale_orders.web.bodies import JSONBodyDTO
 from sale_orders.web.problems import problem_responses
+from sale_orders.web.row_gate import ROW_GATE
 
 # Every operation of a family may answer these once API keys are configured (sale_orders.web.auth).
 AUTH_PROBLEMS = (401, 403)
+# A body that is too large, or not JSON.
+BODY_PROBLEMS = (413, 415)
+# Every change may collide with a concurrent change of the same rows: a retryable 409 (`concurrent-change`).
+CHANGE_PROBLEMS = (409,)
 # A body handler's request DTO; responses are encoded by the services (`EncodedJSON`), with no DTO.
-BODY: dict[str, Any] = {"dto": OnePassDTO, "return_dto": None}
+BODY: dict[str, Any] = {"dto": JSONBodyDTO, "return_dto": None}
 # Every 201 says where the new resource is (set by `EncodedJSON.created`).
 LOCATION = ResponseHeader(
     name="Location",
@@ -114,14 +119,18 @@ class Family:
 
     def post(self, path: str, *, summary: str, description: str, problems: Iterable[int] = ()) -> post:
         """A create: 201 with the new resource and its URL in `Location`."""
-        options = self._options(summary, description, [413, *problems])
+        options = self._options(summary, description, [*BODY_PROBLEMS, *CHANGE_PROBLEMS, *problems])
         return post(path, **options, **BODY, response_headers=[LOCATION])
 
     def patch(self, path: str, *, summary: str, description: str, problems: Iterable[int] = ()) -> patch:
-        return patch(path, **self._options(summary, description, [413, *problems]), **BODY)
+        """A change of one row: it waits for its turn with other changes of the row (web/row_gate.py)."""
+        options = self._options(summary, description, [*BODY_PROBLEMS, *CHANGE_PROBLEMS, *problems])
+        return patch(path, **options, **BODY, middleware=[ROW_GATE])
 
     def delete(self, path: str, *, summary: str, description: str, problems: Iterable[int] = ()) -> delete:
-        return delete(path, **self._options(summary, description, problems))
+        """A delete of one row: it waits for its turn with other changes of the row (web/row_gate.py)."""
+        options = self._options(summary, description, [*CHANGE_PROBLEMS, *problems])
+        return delete(path, **options, middleware=[ROW_GATE])
 
 
 SYNC = Family(

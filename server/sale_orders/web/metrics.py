@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import os
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -26,6 +26,7 @@ from litestar import Litestar, Request
 from litestar.config.app import AppConfig
 from litestar.plugins import InitPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.types import Guard
 from prometheus_client import Gauge, multiprocess
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -127,14 +128,21 @@ class MetricsPlugin(InitPlugin):
     """/metrics, the request middleware, and the pool gauges of one app.
 
     Args:
+        guards: what a scrape must pass (the API-key check when keys are configured: /metrics shows request
+            rates and pool states, which an open server would hand to anyone).
         families: the path prefixes that name a family (`sync`, `async`).
         engines: each family's engine, by family.
         thread_pool_families: the families whose handlers run in the thread pool at `THREAD_POOL_STATE_KEY`.
     """
 
     def __init__(
-        self, families: Collection[str], engines: Mapping[str, EngineSource], thread_pool_families: Collection[str]
+        self,
+        guards: Sequence[Guard],
+        families: Collection[str],
+        engines: Mapping[str, EngineSource],
+        thread_pool_families: Collection[str],
     ) -> None:
+        self.guards = list(guards)
         self.families = frozenset(families)
         self.engines = dict(engines)
         self.thread_pool_families = tuple(thread_pool_families)
@@ -178,7 +186,8 @@ class MetricsPlugin(InitPlugin):
             middleware_class=RouteSeriesMiddleware,
         )
         app_config.middleware.append(config.middleware)
-        app_config.route_handlers.append(MetricsController)
+        controller = type("GuardedMetricsController", (MetricsController,), {"guards": self.guards})
+        app_config.route_handlers.append(controller)
         app_config.on_startup.append(self._start)
         app_config.on_shutdown.append(self._stop)
         return app_config

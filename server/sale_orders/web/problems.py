@@ -14,11 +14,11 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Field, SQLModel
 
-from sale_orders.db.errors import is_statement_timeout, is_unavailable
+from sale_orders.db.errors import Failure, classify, sqlstate
 from sale_orders.domain import limits
 from sale_orders.domain.errors import (
     ConflictError,
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 
 class BusyError(Exception):
     """The server could not start on the request in time (no thread came free): a 503, nothing was done."""
+
+
+class ContendedError(Exception):
+    """Other requests held the rows this one needs for too long: a retryable 409, nothing was done."""
 
 
 PROBLEM_JSON = "application/problem+json"
@@ -70,6 +74,10 @@ KINDS: dict[int, tuple[str, str]] = {
     422: ("missing-reference", "The request refers to something that does not exist"),
     503: ("unavailable", "The database is unavailable; retry later"),
 }
+CONCURRENT_CHANGE = ("concurrent-change", "The request collided with a concurrent change of the same data; retry")
+"""The retryable 409: a deadlock, a serialization failure or a lock wait that ran out; nothing was changed."""
+# The most errors a 400 lists: a body with thousands of mistakes gets a short answer, and costs little to make.
+MAX_LISTED_ERRORS = 20
 _DOMAIN: dict[type[DomainError], tuple[int, str, str]] = {
     NotFoundError: (404, *KINDS[404]),
     ConflictError: (409, *KINDS[409]),
@@ -87,8 +95,11 @@ _DESCRIPTIONS = {
     401: "No API key, or not a valid one (when the server is configured with API keys)",
     403: "A read-only API key on an operation that changes data",
     404: "No resource has this id",
-    409: "Conflicts with stored data: a duplicate name, or still used by an order",
+    409: "Conflicts with stored data (a duplicate name, or still used by an order), or collided with a concurrent"
+    " change of the same data (`concurrent-change` and `idempotency-key-in-progress`: nothing was changed; retry"
+    " after `Retry-After`)",
     413: f"The body is larger than {limits.MAX_BODY_BYTES // 1024} KiB",
+    415: "The body is not JSON: send `Content-Type: application/json`",
     422: "Refers to a contact, product or tag that does not exist, or reuses an Idempotency-Key for another request",
     503: "The database is unavailable or too slow; retry later",
 }
@@ -131,13 +142,14 @@ def _on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[Pr
 
 
 def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ProblemDetails]:
-    extra = exc.extra if isinstance(exc.extra, list) else []
+    extra = [item for item in exc.extra if isinstance(item, dict)] if isinstance(exc.extra, list) else []
     errors = [
         FieldError(loc=str(item.get("key") or item.get("source") or "body"), message=str(item.get("message", "")))
-        for item in extra
-        if isinstance(item, dict)
+        for item in extra[:MAX_LISTED_ERRORS]
     ]
     detail = "; ".join(f"{e.loc}: {e.message}" for e in errors) or str(exc.detail)
+    if len(extra) > MAX_LISTED_ERRORS:
+        detail += f"; and {len(extra) - MAX_LISTED_ERRORS} more errors, not listed"
     return problem_response(400, detail, errors=errors or None)
 
 
@@ -152,21 +164,35 @@ def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ProblemD
     return problem_response(exc.status_code, str(exc.detail), headers=headers)
 
 
-def _on_integrity(_: Request[Any, Any, Any], exc: IntegrityError) -> Response[ProblemDetails]:
-    # Reached only when a service did not translate the violation itself (e.g. a concurrent delete).
-    log.info("integrity error mapped to 409: %s", exc.orig)
-    return problem_response(409, "the change conflicts with data changed meanwhile; reload and retry")
+def _contended(detail: str) -> Response[ProblemDetails]:
+    return problem_response(409, detail, kind=CONCURRENT_CHANGE, headers=_RETRY_SOON)
+
+
+def _database_answer(exc: BaseException) -> Response[ProblemDetails] | None:
+    """The answer to a database failure, by what its SQLSTATE means (`db.errors.classify`); None if unexpected."""
+    failure = classify(exc)
+    if failure is Failure.TOO_SLOW:
+        log.warning("statement timeout: %s", type(exc).__name__)
+        return problem_response(503, "the database took too long to answer; retry later", headers=_RETRY_SOON)
+    if failure is Failure.UNAVAILABLE:
+        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
+        return problem_response(503, "the database is unavailable or busy; retry later", headers=_RETRY_SOON)
+    if failure is Failure.CONTENTION:
+        log.info("contention: %s", exc)
+        return _contended("the request collided with a concurrent change of the same data; nothing was changed, retry")
+    if failure is Failure.CONFLICT:
+        # Reached only when a service did not translate the violation itself.
+        log.info("integrity error mapped to 409: %s", exc)
+        return problem_response(409, "the change conflicts with data changed meanwhile; reload and retry")
+    return None
 
 
 def _on_database(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
-    """Unreachable, overloaded or too slow database: 503; anything else is unexpected."""
-    if is_statement_timeout(exc):
-        log.warning("statement timeout: %s", type(exc).__name__)
-        return problem_response(503, "the database took too long to answer; retry later", headers=_RETRY_SOON)
-    if is_unavailable(exc):
-        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
-        return problem_response(503, "the database is unavailable or busy; retry later", headers=_RETRY_SOON)
-    return _on_unexpected(request, exc)
+    return _database_answer(exc) or _on_unexpected(request, exc)
+
+
+def _on_contended(_: Request[Any, Any, Any], exc: ContendedError) -> Response[ProblemDetails]:
+    return _contended(str(exc))
 
 
 def _on_busy(_: Request[Any, Any, Any], exc: BusyError) -> Response[ProblemDetails]:
@@ -175,6 +201,8 @@ def _on_busy(_: Request[Any, Any, Any], exc: BusyError) -> Response[ProblemDetai
 
 
 def _on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
+    if sqlstate(exc) is not None and (answer := _database_answer(exc)) is not None:
+        return answer  # a driver's error that reached the app without SQLAlchemy's wrapper
     log.error("unexpected error", exc_info=exc)
     return problem_response(
         HTTP_500_INTERNAL_SERVER_ERROR, "internal error; it has been logged", kind=("internal-error", "Internal error")
@@ -186,10 +214,10 @@ EXCEPTION_HANDLERS = {
     ValidationException: _on_validation,
     UnicodeDecodeError: _on_undecodable,
     HTTPException: _on_http,
-    IntegrityError: _on_integrity,
     DBAPIError: _on_database,
     PoolTimeoutError: _on_database,
     BusyError: _on_busy,
+    ContendedError: _on_contended,
     OSError: _on_database,
     Exception: _on_unexpected,
 }

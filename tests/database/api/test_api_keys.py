@@ -118,11 +118,21 @@ def test_without_keys_the_api_is_open_and_installs_no_guard(api: Api, app: Lites
     ] == []
 
 
-def test_with_keys_only_the_families_are_guarded(secured_client: TestClient[Litestar]) -> None:
+def test_with_keys_the_families_and_metrics_are_guarded(secured_client: TestClient[Litestar]) -> None:
     app = secured_client.app
     guarded = {route.path for route in app.routes for handler in route.route_handlers if handler.resolve_guards()}
-    assert guarded
-    assert all(path.startswith(("/sync/", "/async/")) for path in guarded), guarded
+    open_paths = {route.path for route in app.routes} - guarded
+    assert "/metrics" in guarded
+    assert all(path.startswith(("/sync", "/async")) for path in guarded - {"/metrics"}), guarded
+    # Open: liveness, the docs UI and the contract (docs/security.md lists every route).
+    assert all(path.startswith(("/health", "/docs", "/openapi.json", "/schema")) for path in open_paths), open_paths
+
+
+def test_with_keys_metrics_need_a_key(secured_client: TestClient[Litestar]) -> None:
+    assert_problem(secured_client.get("/metrics"), 401, "unauthorized")
+    scraped = secured_client.get("/metrics", headers={"Authorization": f"Bearer {READ_KEY}"})
+    assert scraped.status_code == 200
+    assert "sale_orders_requests_total" in scraped.text
 
 
 @pytest.mark.parametrize(

@@ -91,7 +91,8 @@ def test_without_the_fix_the_pool_keeps_writing_to_a_read_only_server(
     driver: str, switchable: tuple[URL, Callable[[bool], None]]
 ) -> None:
     error, then = outcomes(driver, *switchable, fixed=False)
-    assert not is_unavailable(error)  # a 500 for the client, and the connection stays in the pool
+    assert is_unavailable(error)  # a 503 for the client (SQLSTATE 25006) ...
+    assert not getattr(error, "connection_invalidated", False)  # ... but the connection stays in the pool
     assert then == "failed 25006"
 
 
@@ -100,7 +101,8 @@ def test_with_the_fix_a_read_only_server_is_a_lost_connection(
     driver: str, switchable: tuple[URL, Callable[[bool], None]]
 ) -> None:
     error, then = outcomes(driver, *switchable, fixed=True)
-    assert is_unavailable(error)  # a 503, and the connection is thrown away
+    assert is_unavailable(error)  # a 503 ...
+    assert getattr(error, "connection_invalidated", False)  # ... and the connection is thrown away
     assert then == "written"
 
 

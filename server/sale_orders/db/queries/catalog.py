@@ -18,12 +18,14 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
-from sale_orders.db.queries.idempotency import claim_key, next_id
+from sale_orders.db.queries.feed import HORIZON, api_columns, draw, settled
+from sale_orders.db.queries.idempotency import claim_key
 from sale_orders.db.tables import CONTACT, PRODUCT, TAG
 
 
@@ -31,19 +33,33 @@ def _unbounded(column_type: Any) -> Any:
     return String() if isinstance(column_type, String) else column_type
 
 
+def _insert(table: Table, columns: Sequence[ColumnElement[Any]]) -> ReturningInsert[Any]:
+    """Insert a row (its columns as parameters, its id drawn by `feed.draw`): returns the row."""
+    drawn = draw(table)
+    values: list[ColumnElement[Any]] = [bindparam(column.name) for column in columns[1:]]
+    return (
+        insert(table)
+        .from_select(["id", HORIZON, *(column.name for column in columns[1:])], select(drawn, *values))
+        .returning(*columns)
+    )
+
+
 def _insert_once(table: Table, columns: Sequence[ColumnElement[Any]]) -> Select[Any]:
     """Insert a row (its columns as parameters) unless the Idempotency-Key was used: returns the row, or nothing.
 
     The row is drawn first, id included, so that it is stored with the key as the JSON a retry is answered with.
     """
-    values = [column for column in table.c if column.name != "id"]
+    drawn = draw(table)
     # Unbounded strings: a CAST to VARCHAR(n) would cut a longer value, where the INSERT refuses it.
-    given = (cast(bindparam(column.name), _unbounded(column.type)).label(column.name) for column in values)
-    row = select(next_id(table).label("id"), *given).cte("new_row")
+    given = (cast(bindparam(column.name), _unbounded(column.type)).label(column.name) for column in columns[1:])
+    row = select(drawn.c.id, *given).cte("new_row")
     claim = claim_key(func.to_jsonb(row.table_valued(), type_=JSONB), row)
     created = (
         insert(table)
-        .from_select(list(row.c.keys()), select(row).where(exists(claim.select())))
+        .from_select(
+            [*row.c.keys(), HORIZON],
+            select(row, drawn.c[HORIZON]).join_from(row, drawn, true()).where(exists(claim.select())),
+        )
         .returning(*columns)
         .cte("created")
     )
@@ -55,7 +71,8 @@ class RowStatements:
     """Every statement on one simple table; rows come back whole, the id first (read them with `row_dict`).
 
     Parameters: `item_id`; `after` (an id, 0 for the first page) and `limit`; the columns to insert or
-    set, by name; and for `insert_once`, the Idempotency-Key's (`IdempotencyKey.parameters`).
+    set, by name; and for `insert_once`, the Idempotency-Key's (`IdempotencyKey.parameters`). A page shows only
+    rows that no lower id can appear before (`feed.settled`).
     """
 
     by_id: Select[Any]
@@ -70,12 +87,14 @@ class RowStatements:
     @classmethod
     def of(cls, table: Table) -> "RowStatements":
         item_id = bindparam("item_id", type_=BigInteger)
-        # The id first, as in every response of the API (SQLModel puts inherited columns before it).
-        columns = [table.c.id, *(column for column in table.c if column.name != "id")]
+        columns = api_columns(table)
         return cls(
             by_id=select(*columns).where(table.c.id == item_id),
-            page=select(*columns).where(table.c.id > bindparam("after")).order_by(table.c.id).limit(bindparam("limit")),
-            insert=insert(table).returning(*columns),
+            page=select(*columns)
+            .where(table.c.id > bindparam("after"), settled(table))
+            .order_by(table.c.id)
+            .limit(bindparam("limit")),
+            insert=_insert(table, columns),
             insert_once=_insert_once(table, columns),
             update=update(table).where(table.c.id == item_id).returning(*columns),
             delete=delete(table).where(table.c.id == item_id).returning(table.c.id),

@@ -13,13 +13,11 @@ from typing import Any, Final
 
 from sqlalchemy import (
     CTE,
-    BigInteger,
     ColumnElement,
     FromClause,
     Interval,
     Row,
     String,
-    Table,
     bindparam,
     delete,
     func,
@@ -93,14 +91,6 @@ def claim_key(stored: ColumnElement[Any], source: FromClause, *conditions: Colum
         .returning(table.c.key)
         .cte("claim")
     )
-
-
-def next_id(table: Table) -> ColumnElement[int]:
-    """The next value of the identity sequence of `table`'s id: the id of a row about to be inserted.
-
-    Drawn before the insert, so that the statement that creates can store it with the key as well.
-    """
-    return func.nextval(func.pg_get_serial_sequence(table.name, "id"), type_=BigInteger)
 
 
 STORED_FOR_KEY: Final = select(

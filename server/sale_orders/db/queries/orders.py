@@ -13,11 +13,13 @@ from typing import cast as typed
 from sqlalchemy import (
     CTE,
     BigInteger,
+    ColumnElement,
     CompoundSelect,
     Integer,
     Select,
     Selectable,
     String,
+    Table,
     any_,
     bindparam,
     cast,
@@ -37,7 +39,8 @@ from sqlmodel import col
 from sqlmodel import select as select_models
 from sqlmodel.sql.expression import SelectOfScalar
 
-from sale_orders.db.queries.idempotency import claim_key, next_id
+from sale_orders.db.queries.feed import HORIZON, draw, settled
+from sale_orders.db.queries.idempotency import claim_key
 from sale_orders.db.tables import CONTACT, LINE, ORDER, ORDER_TAG, PRODUCT, TAG, OrderTable, TagTable
 from sale_orders.domain import order_json, schemas
 
@@ -93,11 +96,12 @@ ORDER_BY_ID: Final = _orders_with_lines_and_tags(_ORDER_HEADS.where(ORDER.c.id =
 """One order with its lines and tags (rows for `split_order_rows`). Parameter: `order_id`."""
 
 ORDER_PAGE: Final = _orders_with_lines_and_tags(
-    _ORDER_HEADS.where(ORDER.c.id > bindparam("after")).order_by(ORDER.c.id).limit(bindparam("limit"))
+    _ORDER_HEADS.where(ORDER.c.id > bindparam("after"), settled(ORDER)).order_by(ORDER.c.id).limit(bindparam("limit"))
 )
 """A keyset page of orders with their lines and tags (rows for `split_order_rows`).
 
-Parameters: `after` (an id, 0 for the first page) and `limit`.
+Parameters: `after` (an id, 0 for the first page) and `limit`. Only orders no lower id can appear before
+(`feed.settled`): a client following `after` never skips one.
 """
 
 DELETE_ORDER: Final = delete(ORDER).where(ORDER.c.id == _ORDER_ID).returning(ORDER.c.id)
@@ -109,26 +113,41 @@ _PRODUCT_IDS = bindparam("product_ids", type_=ARRAY(BigInteger))
 _TAG_IDS = bindparam("tag_ids", type_=ARRAY(BigInteger))
 
 
+def _locked(table: Table, condition: ColumnElement[bool], name: str) -> CTE:
+    """The ids of the rows of `table` that meet `condition`, locked until the transaction ends (FOR KEY SHARE).
+
+    Locked, not just read: a row that another transaction deletes before the lock is not found (it is missing),
+    and one deleted after it waits for this transaction, whose reference its delete then finds (a 409).
+    Updates that keep the key (a rename) do not wait.
+    """
+    return select(table.c.id).where(condition).with_for_update(key_share=True).cte(name).prefix_with("MATERIALIZED")
+
+
 def _missing_references() -> CompoundSelect[Any]:
     """(kind, id) rows: each contact, product and tag id in the parameters that no row has.
 
+    The rows that do exist are locked until the transaction ends (`_locked`), so that none is deleted between
+    this check and the write that refers to it: a reference that is checked is a reference that holds.
     Parameters: `contact_id` (None: no contact to check), `product_ids` and `tag_ids` (arrays).
     """
-    products = func.unnest(_PRODUCT_IDS).table_valued("id").render_derived(name="wanted_product")
-    tags = func.unnest(_TAG_IDS).table_valued("id").render_derived(name="wanted_tag")
+    contacts = _locked(CONTACT, CONTACT.c.id == _CONTACT_ID, "locked_contact")
+    products = _locked(PRODUCT, PRODUCT.c.id == any_(_PRODUCT_IDS), "locked_product")
+    tags = _locked(TAG, TAG.c.id == any_(_TAG_IDS), "locked_tag")
+    wanted_products = func.unnest(_PRODUCT_IDS).table_valued("id").render_derived(name="wanted_product")
+    wanted_tags = func.unnest(_TAG_IDS).table_valued("id").render_derived(name="wanted_tag")
     return union_all(
         select(literal_column("'contact'").label("kind"), _CONTACT_ID.label("id")).where(
-            _CONTACT_ID.is_not(None), ~exists().where(CONTACT.c.id == _CONTACT_ID)
+            _CONTACT_ID.is_not(None), ~exists().where(contacts.c.id == _CONTACT_ID)
         ),
-        select(literal_column("'product'"), products.c.id)
+        select(literal_column("'product'"), wanted_products.c.id)
         .distinct()
-        .where(~exists().where(PRODUCT.c.id == products.c.id)),
-        select(literal_column("'tag'"), tags.c.id).where(~exists().where(TAG.c.id == tags.c.id)),
+        .where(~exists().where(products.c.id == wanted_products.c.id)),
+        select(literal_column("'tag'"), wanted_tags.c.id).where(~exists().where(tags.c.id == wanted_tags.c.id)),
     )
 
 
 MISSING_REFERENCES: Final = _missing_references()
-"""(kind, id) of what an order's contact, products and tags name but does not exist.
+"""(kind, id) of what an order's contact, products and tags name but does not exist; the rest locked.
 
 Parameters: `contact_id` (or None), `product_ids`, `tag_ids` (`reference_parameters`).
 """
@@ -171,32 +190,61 @@ def _new_lines_and_tags(new_order: CTE) -> tuple[CTE, CTE]:
     new_tags = insert(ORDER_TAG).from_select(
         ["order_id", "tag_id"], select(new_order.c.id, tags.c.id).join_from(new_order, tags, true())
     )
-    return new_lines.cte("new_lines"), new_tags.cte("new_tags")
+    returned_lines = new_lines.returning(LINE.c.id, LINE.c.order_id, LINE.c.product_id, LINE.c.quantity, LINE.c.price)
+    return returned_lines.cte("new_lines"), new_tags.returning(ORDER_TAG.c.order_id, ORDER_TAG.c.tag_id).cte("new_tags")
+
+
+_MISSING = 3
+"""The kind of a row of `_creation_outcome` naming a missing reference (0-2 are `_orders_with_lines_and_tags`')."""
 
 
 def _creation_outcome(head: Selectable, columns: list[str], missing: CTE) -> CompoundSelect[Any]:
-    """Insert the order `head` selects (its `columns`), its lines and tags; rows for `order_creation`."""
-    new_order = insert(ORDER).from_select(columns, head).returning(ORDER.c.id).cte("new_order")
-    no_name = cast(null(), String)
-    outcome = union_all(
-        select(literal_column("'created'"), literal_column("'order'"), new_order.c.id, no_name),
-        select(literal_column("'missing'"), missing.c.kind, missing.c.id, no_name),
-        select(literal_column("'found'"), literal_column("'tag'"), TAG.c.id, TAG.c.name).where(
-            TAG.c.id == any_(_TAG_IDS)
-        ),
+    """Insert the order `head` selects (its `columns`), its lines and tags; rows for `order_creation`.
+
+    The new order, lines and tags come back as they were stored, in the rows `_orders_with_lines_and_tags` reads
+    (kinds 0-2), so that a create is answered exactly as a read of the order would be; then a kind-3 row per
+    missing reference, `(3, None, None, id, None, None, kind)`.
+    """
+    new_order = (
+        insert(ORDER)
+        .from_select(columns, head)
+        .returning(ORDER.c.id, ORDER.c.name, ORDER.c.contact_id)
+        .cte("new_order")
     )
-    return outcome.add_cte(*_new_lines_and_tags(new_order)).order_by(literal_column("3"))
+    new_lines, new_tags = _new_lines_and_tags(new_order)
+    kind = [literal_column(str(number), Integer).label("kind") for number in (0, 1, 2, _MISSING)]
+    no_id, no_quantity, no_price = cast(null(), BigInteger), cast(null(), Integer), cast(null(), _PRICE)
+    outcome = union_all(
+        select(
+            kind[0], new_order.c.id, new_order.c.id, new_order.c.contact_id, no_quantity, no_price, new_order.c.name
+        ),
+        select(
+            kind[1],
+            new_lines.c.order_id,
+            new_lines.c.id,
+            new_lines.c.product_id,
+            new_lines.c.quantity,
+            new_lines.c.price,
+            cast(null(), String),
+        ),
+        select(kind[2], new_tags.c.order_id, TAG.c.id, TAG.c.id, no_quantity, no_price, TAG.c.name).join_from(
+            new_tags, TAG, TAG.c.id == new_tags.c.tag_id
+        ),
+        select(kind[3], no_id, no_id, missing.c.id, no_quantity, no_price, missing.c.kind),
+    )
+    return outcome.order_by(literal_column("1"), literal_column("3"))
 
 
 def _create_order() -> CompoundSelect[Any]:
     """Create an order with its lines and tags in one statement, if everything it refers to exists.
 
     One statement is atomic on its own, so it needs no transaction around it: creating an order is one
-    round trip. When something is missing, nothing is inserted.
+    round trip. When something is missing, nothing is inserted. Its id is drawn by `feed.draw`.
     """
     missing = _missing_references().cte("missing")
-    head = select(bindparam("name", type_=String), _CONTACT_ID).where(~exists().select_from(missing))
-    return _creation_outcome(head, ["name", "contact_id"], missing)
+    drawn = draw(ORDER)
+    head = select(drawn, bindparam("name", type_=String), _CONTACT_ID).where(~exists().select_from(missing))
+    return _creation_outcome(head, ["id", HORIZON, "name", "contact_id"], missing)
 
 
 def _create_order_once() -> CompoundSelect[Any]:
@@ -206,7 +254,7 @@ def _create_order_once() -> CompoundSelect[Any]:
     that its answer is made of. The id is drawn first so that the key can store it.
     """
     missing = _missing_references().cte("missing")
-    new_id = select(next_id(ORDER).label("id")).cte("new_id")
+    new_id = draw(ORDER, "new_id")
     tag_pair = func.jsonb_build_array(TAG.c.id, TAG.c.name)
     found_tags = (
         select(func.coalesce(func.jsonb_agg(aggregate_order_by(tag_pair, TAG.c.id)), func.jsonb_build_array()))
@@ -215,8 +263,8 @@ def _create_order_once() -> CompoundSelect[Any]:
     )
     stored = func.jsonb_build_object("id", new_id.c.id, "tags", found_tags)
     claim = claim_key(stored, new_id, ~exists().select_from(missing))
-    head = select(new_id.c.id, bindparam("name", type_=String), _CONTACT_ID).where(exists(claim.select()))
-    return _creation_outcome(head, ["id", "name", "contact_id"], missing)
+    head = select(new_id, bindparam("name", type_=String), _CONTACT_ID).where(exists(claim.select()))
+    return _creation_outcome(head, ["id", HORIZON, "name", "contact_id"], missing)
 
 
 CREATE_ORDER: Final = _create_order()
@@ -230,39 +278,37 @@ class OrderCreation:
     """What `CREATE_ORDER` or `CREATE_ORDER_ONCE` did.
 
     Attributes:
-        order_id: the new order's id; None when nothing was created.
-        tags: the (id, name) of each of its tags, by id.
+        order: the new order's own row as stored; None when nothing was created.
+        lines: its lines as stored.
+        tags: its tags as stored.
         missing: the (kind, id) of each reference that does not exist (then nothing was created).
     """
 
-    order_id: int | None
-    tags: list[tuple[int, str]] = field(default_factory=list)
+    order: order_json.OrderRow | None
+    lines: list[order_json.LineRow] = field(default_factory=list)
+    tags: list[order_json.TagRow] = field(default_factory=list)
     missing: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def order_id(self) -> int | None:
+        return None if self.order is None else self.order[0]
 
     @property
     def key_was_used(self) -> bool:
         """Nothing created and nothing missing: `CREATE_ORDER_ONCE` found its key claimed before."""
-        return self.order_id is None and not self.missing
+        return self.order is None and not self.missing
 
 
 def order_creation(rows: Iterable[tuple[Any, ...]]) -> OrderCreation:
-    """The outcome in the rows of `CREATE_ORDER` or `CREATE_ORDER_ONCE`: `(outcome, kind, id, name)` each.
-
-    `("created", "order", id, None)` and a `("found", "tag", id, name)` per tag; or, when something is missing, a
-    `("missing", kind, id, None)` per missing reference; or, from `CREATE_ORDER_ONCE`, no created and no missing
-    row when the key was used before.
-    """
-    order_id, tags, missing = None, [], []
-    for outcome, kind, item_id, name in rows:
-        if outcome == "created":
-            order_id = item_id
-        elif outcome == "found":
-            tags.append((item_id, name))
+    """The outcome in the rows of `CREATE_ORDER` or `CREATE_ORDER_ONCE` (`_creation_outcome`)."""
+    stored, missing = [], []
+    for row in rows:
+        if row[0] == _MISSING:
+            missing.append((row[6], row[3]))
         else:
-            missing.append((kind, item_id))
-    if order_id is None:
-        tags = []
-    return OrderCreation(order_id, tags, missing)
+            stored.append(row)
+    heads, lines, tags = split_order_rows(stored)
+    return OrderCreation(heads[0] if heads else None, lines, tags, missing)
 
 
 def tags_by_id(tag_ids: Sequence[int]) -> SelectOfScalar[TagTable]:

@@ -26,7 +26,6 @@ from sale_orders.domain.references import require_none_missing
 from sale_orders.family._sync import idempotency, sessions
 from sale_orders.family._util import (
     conflict_if_changed_meanwhile,
-    created_order,
     idempotency_key_for,
     loaded_order_rows,
     replayed_order,
@@ -154,8 +153,9 @@ class OrderService(Service):
                 else:
                     rows = connection.execute(orders.CREATE_ORDER_ONCE, {**parameters, **key.parameters()})
                 creation = orders.order_creation(rows.all())
-            if creation.order_id is not None:
-                return Created(creation.order_id, encode(created_order(creation.order_id, data, creation.tags)))
+            if creation.order is not None:  # answered from what was stored, as a read of the order is
+                body = order_json.encode_order(creation.order, creation.lines, creation.tags)
+                return Created(creation.order[0], body)
             # With missing references the statement claims nothing, and the key may be an old one, replayed
             # only within its window; with nothing missing, the claim found the key used.
             claim_refused = creation.key_was_used
@@ -167,14 +167,15 @@ class OrderService(Service):
 
     def update(self, order_id: int, changes: schemas.OrderUpdate) -> bytes:
         given = changes.model_fields_set
+        lines = changes.order_lines if "order_lines" in given else []
+        tag_ids = changes.tag_ids if "tag_ids" in given else []
+        references = orders.reference_parameters(changes.contact_id, lines, tag_ids)
         with self.session.begin():
+            # References first, locked until the commit: none can be deleted before the order names it.
+            missing = ((self.session.connection()).execute(orders.MISSING_REFERENCES, references)).all()
             order = (self.session.exec(orders.order_for_update(order_id))).one_or_none()
             if order is None:
                 raise NotFoundError(f"no order has id {order_id}")
-            lines = changes.order_lines if "order_lines" in given else []
-            tag_ids = changes.tag_ids if "tag_ids" in given else []
-            references = orders.reference_parameters(changes.contact_id, lines, tag_ids)
-            missing = ((self.session.connection()).execute(orders.MISSING_REFERENCES, references)).all()
             require_none_missing((kind, item_id) for kind, item_id in missing)
             with conflict_if_changed_meanwhile():
                 order.sqlmodel_update(changes.model_dump(include={"name", "contact_id"}, exclude_unset=True))

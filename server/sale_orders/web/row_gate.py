@@ -1,0 +1,94 @@
+"""One change of a row at a time per process: the rest wait here, where waiting holds no connection or thread.
+
+Two PATCHes of one order cannot both proceed: the second waits for the first's row lock. Waiting in PostgreSQL, it
+holds a pooled connection (and, in the sync family, a thread) all the while, so 64 clients hammering one order
+took every connection of the pool, and unrelated requests, /health included, queued behind them. Here a change
+of a row (PATCH or DELETE of `/x/{item_id}`, either family) first takes that row's place in this process,
+first come first served, on the event loop; only then does it take a thread or a connection. At most one request
+per row and process waits in PostgreSQL, where `LOCK_TIMEOUT_MS` bounds the wait (other processes, other hosts).
+
+A request that cannot take the row's place within `LOCK_TIMEOUT_MS` is answered 409 `concurrent-change` with
+`Retry-After`: nothing was changed.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from litestar.enums import ScopeType
+from litestar.middleware import ASGIMiddleware
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from sale_orders.web.problems import ContendedError
+
+ROW_GATE_STATE_KEY = "row_gate"
+"""Where the app's state holds its `RowGate` (one per app: asyncio locks belong to one event loop)."""
+
+
+@dataclass
+class _Place:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # holding or waiting: the entry goes when the last one leaves
+
+
+class RowGate:
+    """A first-come-first-served lock per row key, made when first asked for and dropped when nobody uses it.
+
+    Args:
+        timeout: the longest a request waits for its turn, in seconds; None: no limit.
+    """
+
+    def __init__(self, timeout: float | None) -> None:
+        self.timeout = timeout
+        self._places: dict[Hashable, _Place] = {}
+
+    @property
+    def rows(self) -> int:
+        """Rows that requests hold or wait for now."""
+        return len(self._places)
+
+    @asynccontextmanager
+    async def turn(self, key: Hashable) -> AsyncIterator[None]:
+        """Hold the row `key` for the block; wait up to `timeout` for it, else raise `ContendedError`."""
+        place = self._places.get(key)
+        if place is None:
+            place = self._places[key] = _Place()
+        place.users += 1
+        try:
+            try:
+                await asyncio.wait_for(place.lock.acquire(), self.timeout)
+            except TimeoutError:
+                waited = f"{self.timeout or 0:g} s"
+                msg = f"other requests have been changing this row for {waited}; nothing was changed, retry"
+                raise ContendedError(msg) from None
+            try:
+                yield
+            finally:
+                place.lock.release()
+        finally:
+            place.users -= 1
+            if not place.users:
+                del self._places[key]
+
+
+class RowGateMiddleware(ASGIMiddleware):
+    """Run a PATCH or DELETE of `/<family>/<resource>/{item_id}` holding its row's turn (`RowGate`).
+
+    The key leaves the family out: `/sync/order/7` and `/async/order/7` are the same row.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        gate: RowGate | None = scope["app"].state.get(ROW_GATE_STATE_KEY)
+        item_id = scope.get("path_params", {}).get("item_id")
+        if gate is None or item_id is None:
+            await next_app(scope, receive, send)
+            return
+        resource = scope["path_template"].split("/", 3)[2]  # "/sync/order/{item_id:int}" -> "order"
+        async with gate.turn((resource, item_id)):
+            await next_app(scope, receive, send)
+
+
+ROW_GATE = RowGateMiddleware()
