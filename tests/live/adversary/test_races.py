@@ -63,6 +63,7 @@ class Rows:
 
 def set_up(cursor: Any) -> Rows:
     round_tag = uuid.uuid4().hex
+
     def insert(sql: str, *values: Any) -> int:
         cursor.execute(sql + " RETURNING id", values)
         return int(cursor.fetchone()[0])
@@ -103,12 +104,16 @@ def to_http(request: Request) -> tuple[str, str, dict[str, Any] | None]:
     """The method, path (without the family) and JSON body of a modelled request."""
     if isinstance(request, CreateOrder):
         order = request.order
-        return "POST", "/order", {
-            "name": order.name,
-            "contact_id": order.contact,
-            "order_lines": [{"product_id": p, "quantity": q, "price": float(price)} for p, q, price in order.lines],
-            "tag_ids": sorted(order.tags),
-        }
+        return (
+            "POST",
+            "/order",
+            {
+                "name": order.name,
+                "contact_id": order.contact,
+                "order_lines": [{"product_id": p, "quantity": q, "price": float(price)} for p, q, price in order.lines],
+                "tag_ids": sorted(order.tags),
+            },
+        )
     if isinstance(request, PatchOrder):
         body: dict[str, Any] = {}
         if request.name is not None:

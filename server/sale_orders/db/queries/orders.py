@@ -120,7 +120,13 @@ def _locked(table: Table, condition: ColumnElement[bool], name: str) -> CTE:
     and one deleted after it waits for this transaction, whose reference its delete then finds (a 409).
     Updates that keep the key (a rename) do not wait.
     """
-    return select(table.c.id).where(condition).with_for_update(key_share=True).cte(name).prefix_with("MATERIALIZED")
+    return (
+        select(table.c.id)
+        .where(condition)
+        .with_for_update(read=True, key_share=True)
+        .cte(name)
+        .prefix_with("MATERIALIZED")
+    )
 
 
 def _missing_references() -> CompoundSelect[Any]:
