@@ -9,15 +9,17 @@ SQLAlchemy's generic Error): the answers must not differ.
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg.exceptions  # type: ignore[import-untyped]
 import pytest
 from litestar import Litestar, get
 from litestar.params import FromPath
 from litestar.testing import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sale_orders.db.errors import Failure, failure_of_sqlstate
+from sale_orders.db.errors import Failure, classify, failure_of_sqlstate
 from sale_orders.family.databases import database_configs
 from sale_orders.settings import Settings
 from sale_orders.web.problems import EXCEPTION_HANDLERS
@@ -105,3 +107,30 @@ def test_the_other_family_answers_alike(client: TestClient[Litestar]) -> None:
 )
 def test_an_unlisted_code_falls_back_to_its_class(code: str, failure: Failure) -> None:
     assert failure_of_sqlstate(code) is failure
+
+
+def _raised_from(error: BaseException, cause: BaseException) -> BaseException:
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    ("error", "failure"),
+    [
+        # asyncpg's own errors reach the app unwrapped from SQLAlchemy's set-up of a connection just closed ...
+        (asyncpg.exceptions.InterfaceError("connection is closed"), Failure.UNAVAILABLE),
+        (asyncpg.exceptions.InternalClientError("cannot switch to state 12"), Failure.UNAVAILABLE),
+        # ... or wrapped, with the driver's error as the cause of SQLAlchemy's adapter's
+        (
+            DBAPIError("SELECT 1", None, _raised_from(Exception("adapter"), asyncpg.exceptions.InternalClientError())),
+            Failure.UNAVAILABLE,
+        ),
+        (asyncpg.exceptions.ClientConfigurationError("bad setting"), Failure.UNEXPECTED),
+        (ValueError("a bug"), Failure.UNEXPECTED),
+    ],
+    ids=["interface-error", "internal-client-error", "wrapped", "client-configuration", "not-a-database-error"],
+)
+def test_driver_errors_without_a_sqlstate_are_classified_by_what_they_are(
+    error: BaseException, failure: Failure
+) -> None:
+    assert classify(error) is failure

@@ -22,6 +22,7 @@ __all__ = [
     "dsn",
     "embedded_data_dir",
     "execute",
+    "holding",
     "idempotency_keys",
     "orphans",
     "query",
@@ -99,6 +100,19 @@ def execute(database_url: URL, sql: str) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql)
     finally:
+        connection.close()
+
+
+@contextmanager
+def holding(database_url: URL, sql: str) -> Iterator[None]:
+    """A transaction that has run `sql` (e.g. a SELECT ... FOR UPDATE) and holds its locks while the block runs."""
+    connection = psycopg2.connect(dsn(database_url))
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+        yield
+    finally:
+        connection.rollback()
         connection.close()
 
 

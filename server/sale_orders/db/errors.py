@@ -10,7 +10,8 @@ through both drivers.
 
 from enum import Enum
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+import asyncpg.exceptions  # type: ignore[import-untyped]
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 
@@ -54,7 +55,28 @@ _BY_SQLSTATE: dict[str, Failure] = {
 }
 
 # Failures that carry no SQLSTATE: the connection itself (lost, refused, silent) or the pool (no connection free).
-_UNAVAILABLE_WITHOUT_SQLSTATE = (OperationalError, InterfaceError, PoolTimeoutError, OSError)
+# asyncpg's own client-side errors can reach the app unwrapped, from SQLAlchemy's connect-time setup of a connection
+# that PostgreSQL has just closed ("connection is closed", "another operation is in progress").
+_UNAVAILABLE_WITHOUT_SQLSTATE = (
+    OperationalError,
+    InterfaceError,
+    PoolTimeoutError,
+    OSError,
+    asyncpg.exceptions.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+)
+# ... but not asyncpg's errors of a misconfigured client, which no retry heals.
+_CLIENT_MISTAKES = (asyncpg.exceptions.ClientConfigurationError, asyncpg.exceptions.UnsupportedClientFeatureError)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """`exc`, the driver's error SQLAlchemy wrapped (`orig`), and what that was raised from, outermost first."""
+    chain: list[BaseException] = []
+    error: BaseException | None = exc
+    while error is not None and error not in chain and len(chain) < 5:  # a few levels at most
+        chain.append(error)
+        error = getattr(error, "orig", None) or error.__cause__
+    return chain
 
 
 def sqlstate(exc: BaseException) -> str | None:
@@ -62,7 +84,7 @@ def sqlstate(exc: BaseException) -> str | None:
 
     psycopg2 puts it in `pgcode`, asyncpg in `sqlstate` (SQLAlchemy's asyncpg adapter copies it to its own error).
     """
-    for error in (getattr(exc, "orig", None), exc):
+    for error in reversed(_causes(exc)):
         code = getattr(error, "pgcode", None) or getattr(error, "sqlstate", None)
         if isinstance(code, str) and len(code) == 5:  # SQLSTATEs are five characters
             return code
@@ -83,9 +105,12 @@ def classify(exc: BaseException) -> Failure:
     code = sqlstate(exc)
     if code is not None:
         return failure_of_sqlstate(code)
-    if isinstance(exc, _UNAVAILABLE_WITHOUT_SQLSTATE) or getattr(exc, "connection_invalidated", False):
-        return Failure.UNAVAILABLE
-    if isinstance(exc, DBAPIError) and isinstance(exc.orig, OSError | TimeoutError):
+    causes = _causes(exc)
+    if any(isinstance(error, _CLIENT_MISTAKES) for error in causes):
+        return Failure.UNEXPECTED
+    if getattr(exc, "connection_invalidated", False) or any(
+        isinstance(error, _UNAVAILABLE_WITHOUT_SQLSTATE) for error in causes
+    ):
         return Failure.UNAVAILABLE
     return Failure.UNEXPECTED
 

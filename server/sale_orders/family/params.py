@@ -30,10 +30,12 @@ IdempotencyKey = Annotated[
         name="Idempotency-Key",
         min_length=1,
         max_length=limits.IDEMPOTENCY_KEY_LENGTH,
-        pattern=r"^[!-~]+$",
+        # Printable ASCII but the comma, which would join two keys given in one header (RFC 9110 5.3).
+        pattern=r"^[!-+\--~]+$",
         description=(
             "makes a create safe to retry: a retry with the same key and body answers 201 with the object created "
-            "first and creates nothing; the same key with another body is a 422. Keys are shared by both families."
+            "first and creates nothing; the same key with another body is a 422. Keys are shared by both families. "
+            "Printable ASCII without spaces or commas; given twice, a 400."
         ),
         # None means absent: published as a string, since Litestar would add a `null` no header can carry.
         schema_extra={"one_of": None, "type": OpenAPIType.STRING},

@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Field, SQLModel
 
-from sale_orders.db.errors import Failure, classify, sqlstate
+from sale_orders.db.errors import Failure, classify
 from sale_orders.domain import limits
 from sale_orders.domain.errors import (
     ConflictError,
@@ -201,7 +201,7 @@ def _on_busy(_: Request[Any, Any, Any], exc: BusyError) -> Response[ProblemDetai
 
 
 def _on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
-    if sqlstate(exc) is not None and (answer := _database_answer(exc)) is not None:
+    if (answer := _database_answer(exc)) is not None:
         return answer  # a driver's error that reached the app without SQLAlchemy's wrapper
     log.error("unexpected error", exc_info=exc)
     return problem_response(

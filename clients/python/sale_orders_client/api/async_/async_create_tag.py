@@ -111,7 +111,8 @@ def sync_detailed(
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
-            another body is a 422. Keys are shared by both families.
+            another body is a 422. Keys are shared by both families. Printable ASCII without spaces or
+            commas; given twice, a 400.
         body (TagCreate):
 
     Raises:
@@ -149,7 +150,8 @@ def sync(
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
-            another body is a 422. Keys are shared by both families.
+            another body is a 422. Keys are shared by both families. Printable ASCII without spaces or
+            commas; given twice, a 400.
         body (TagCreate):
 
     Raises:
@@ -182,7 +184,8 @@ async def asyncio_detailed(
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
-            another body is a 422. Keys are shared by both families.
+            another body is a 422. Keys are shared by both families. Printable ASCII without spaces or
+            commas; given twice, a 400.
         body (TagCreate):
 
     Raises:
@@ -218,7 +221,8 @@ async def asyncio(
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
-            another body is a 422. Keys are shared by both families.
+            another body is a 422. Keys are shared by both families. Printable ASCII without spaces or
+            commas; given twice, a 400.
         body (TagCreate):
 
     Raises:

@@ -113,7 +113,8 @@ def sync_detailed(
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
-            another body is a 422. Keys are shared by both families.
+            another body is a 422. Keys are shared by both families. Printable ASCII without spaces or
+            commas; given twice, a 400.
         body (ContactCreate):
 
     Raises:
@@ -151,7 +152,8 @@ def sync(
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
-            another body is a 422. Keys are shared by both families.
+            another body is a 422. Keys are shared by both families. Printable ASCII without spaces or
+            commas; given twice, a 400.
         body (ContactCreate):
 
     Raises:
@@ -184,7 +186,8 @@ async def asyncio_detailed(
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
-            another body is a 422. Keys are shared by both families.
+            another body is a 422. Keys are shared by both families. Printable ASCII without spaces or
+            commas; given twice, a 400.
         body (ContactCreate):
 
     Raises:
@@ -220,7 +223,8 @@ async def asyncio(
     Args:
         idempotency_key (str | Unset): makes a create safe to retry: a retry with the same key and
             body answers 201 with the object created first and creates nothing; the same key with
-            another body is a 422. Keys are shared by both families.
+            another body is a 422. Keys are shared by both families. Printable ASCII without spaces or
+            commas; given twice, a 400.
         body (ContactCreate):
 
     Raises:
