@@ -23,7 +23,8 @@ import httpx
 import pytest
 
 from sale_orders_client import AuthenticatedClient
-from sale_orders_client.client import RetryPolicy, _retry_after_seconds
+from sale_orders_client._retries import _retry_after_seconds
+from sale_orders_client.client import RetryPolicy
 from sale_orders_client.models import Order, OrderCreate, OrderLine, OrderUpdate, ProblemDetails
 from tests.support.sdk import MODES, Sdk
 
