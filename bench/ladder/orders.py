@@ -41,7 +41,7 @@ class NewOrder:
 
     def created(self, outcome: Sequence[Sequence[Any]]) -> bytes:
         """The JSON the product answers for the rows of `CREATE_ORDER` (a 422 when a reference is missing)."""
-        creation = orders.order_creation(outcome)
+        creation = orders.order_creation(tuple(row) for row in outcome)
         require_none_missing(creation.missing)
         assert creation.order is not None
         return order_json.encode_order(creation.order, creation.lines, creation.tags)

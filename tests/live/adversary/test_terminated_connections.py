@@ -40,7 +40,8 @@ def test_terminated_connections_are_503s_in_both_families(
             with admin.cursor() as cursor:
                 while not done.is_set():
                     cursor.execute(sql, (adversary_database.database,))
-                    terminated += cursor.fetchone()[0]
+                    (count,) = cursor.fetchone() or (0,)
+                    terminated += count
                     time.sleep(0.02)
         finally:
             admin.close()
@@ -48,7 +49,7 @@ def test_terminated_connections_are_503s_in_both_families(
 
     def use(number: int) -> list[tuple[int, bool]]:
         family = ("sync", "async")[number % 2]
-        answers = []
+        answers: list[tuple[int, bool]] = []
         with httpx.Client(base_url=base, timeout=30) as user:
             while not done.is_set():
                 responses = (
