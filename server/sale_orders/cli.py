@@ -95,6 +95,7 @@ def serve(  # noqa: PLR0913, PLR0917 - one parameter per option
 
     from sale_orders.db.migrate import upgrade  # noqa: PLC0415
     from sale_orders.web.metrics_dir import shared_metrics_directory  # noqa: PLC0415
+    from sale_orders.web.uvicorn_protocols import PROTOCOLS  # noqa: PLC0415
 
     settings = settings_or_exit()
     if not settings.api_key_scopes and not is_loopback(host):
@@ -120,7 +121,9 @@ def serve(  # noqa: PLR0913, PLR0917 - one parameter per option
             reload=reload,
             log_config=logging_config(settings.log_format),
             access_log=access_log,
-            http=http,
+            # uvicorn's protocol with bounds on request headers (size, time) and bodies (time): web/transport.py.
+            http=PROTOCOLS[http],
+            h11_max_incomplete_event_size=settings.max_request_header_bytes,
             loop=loop,
             # uvicorn kills a worker that does not answer its ping within this; a new worker first imports
             # the app (seconds on a busy host), and uvicorn's 5 s made busy hosts restart workers in a loop.

@@ -102,6 +102,28 @@ class Settings(BaseSettings):
         " temporary folder, removed at exit",
     )
 
+    max_request_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="bytes a request line and its headers may take together; more is a 431 and the connection"
+        " is closed (what the client sends beyond is never buffered)",
+    )
+    header_timeout: float = Field(
+        default=10,
+        gt=0,
+        le=3600,
+        description="seconds a request's headers may take to arrive, from the connection's opening (its first"
+        " request) or from the first byte of a later one; then a 408 and the connection is closed",
+    )
+    body_timeout: float = Field(
+        default=30,
+        gt=0,
+        le=3600,
+        description="seconds a request body may take to arrive after its headers; then a 408 (unless the answer"
+        " has started) and the connection is closed, and the app sees the client gone",
+    )
+
     @property
     def idempotency_window(self) -> timedelta:
         return timedelta(hours=self.idempotency_window_hours)

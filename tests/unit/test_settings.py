@@ -30,6 +30,9 @@ BAD_VALUES = {
     "LOG_FORMAT": ("xml", "'text' or 'json'"),
     "PROMETHEUS_MULTIPROC_DIR": ("/etc/hostname", "a file, not a folder"),
     "API_KEYS": ("write:abc", "not `read:<sha256 hex>`"),
+    "MAX_REQUEST_HEADER_BYTES": ("100", "greater than or equal to 1024"),
+    "HEADER_TIMEOUT": ("0", "greater than 0"),
+    "BODY_TIMEOUT": ("forever", "valid number"),
 }
 SECRETS = {"DATABASE_URL", "API_KEYS"}
 MORE_BAD_VALUES = [

@@ -1,0 +1,122 @@
+"""uvicorn's two HTTP/1.1 protocols with `RequestBounds`: the one module that relies on uvicorn's insides.
+
+Checked against uvicorn 0.54.0 with httptools 0.9.0 and h11 0.16.0 (`CHECKED_WITH`). Besides the asyncio
+protocol methods it overrides what `UPSTREAM` lists: the httptools parser callbacks `on_headers_complete` and
+`on_message_complete` (the parser binds them from the protocol when it is made) and h11's
+`on_response_complete`; and it reads the attributes of `UPSTREAM_ATTRIBUTES`: `cycle` (its
+`response_started`, `response_complete`, `disconnected`, `message_event`), `pipeline` (httptools), `conn`
+(h11) and `server_state.default_headers`. tests/unit/test_uvicorn_protocols.py fails when one of them
+changes: read what the new upstream code does with that state before adapting the names.
+
+`serve` passes these classes to uvicorn by import string (`PROTOCOLS`), so each worker process imports them.
+"""
+
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from sale_orders.web.transport import Phase, RequestBounds
+
+# The versions this module was checked against; tests/unit/test_uvicorn_protocols.py asks for a re-check on a change.
+CHECKED_WITH = {"uvicorn": "0.54.0", "httptools": "0.9.0", "h11": "0.16.0"}
+# What each class overrides or reads of its upstream protocol: (method, its parameters after `self`).
+UPSTREAM: dict[type, dict[str, tuple[str, ...]]] = {
+    HttpToolsProtocol: {
+        "connection_made": ("transport",),
+        "connection_lost": ("exc",),
+        "data_received": ("data",),
+        "on_headers_complete": (),
+        "on_message_complete": (),
+    },
+    H11Protocol: {
+        "connection_made": ("transport",),
+        "connection_lost": ("exc",),
+        "data_received": ("data",),
+        "on_response_complete": (),
+    },
+}
+# Attributes each protocol instance has once made, and those of its request-response cycle.
+UPSTREAM_ATTRIBUTES: dict[type, tuple[str, ...]] = {
+    HttpToolsProtocol: ("cycle", "pipeline", "server_state", "parser"),
+    H11Protocol: ("cycle", "conn", "server_state"),
+}
+UPSTREAM_CYCLE_ATTRIBUTES = ("response_started", "response_complete", "disconnected", "message_event")
+
+
+class _UvicornState:
+    """What both protocols give `RequestBounds` alike: from their request-response cycle and server state."""
+
+    cycle: Any
+    server_state: Any
+
+    def _disconnect_app(self) -> None:
+        # As uvicorn's connection_lost does, at once: the app stops waiting for the body and writes nothing more.
+        cycle = self.cycle
+        if cycle is not None:
+            if not cycle.response_complete:
+                cycle.disconnected = True
+            cycle.message_event.set()
+
+    def _default_headers(self) -> list[tuple[bytes, bytes]]:
+        headers: list[tuple[bytes, bytes]] = self.server_state.default_headers
+        return headers
+
+
+class BoundedHttpToolsProtocol(_UvicornState, RequestBounds, HttpToolsProtocol):
+    """`serve --http httptools`: uvicorn's httptools protocol within `RequestBounds`."""
+
+    _in_body = False
+
+    def on_headers_complete(self) -> None:
+        self._header_bytes = 0
+        self._in_body = True
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        self._in_body = False
+        super().on_message_complete()
+
+    def _phase(self) -> Phase:
+        if self._in_body:
+            return Phase.BODY
+        return Phase.HEADERS if self._header_bytes else Phase.IDLE
+
+    def _may_answer(self, phase: Phase) -> bool:
+        if self.pipeline:  # queued requests: an earlier answer is under way
+            return False
+        cycle = self.cycle
+        if phase is Phase.BODY:
+            return cycle is not None and not cycle.response_started
+        return cycle is None or cycle.response_complete
+
+
+class BoundedH11Protocol(_UvicornState, RequestBounds, H11Protocol):
+    """`serve --http h11`: uvicorn's h11 protocol within `RequestBounds`."""
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        # h11 reads requests that were pipelined behind this one only now, outside `data_received`.
+        if (phase := self._phase()) is not self._seen:
+            self._expect(phase)
+
+    def _phase(self) -> Phase:
+        state = self.conn.their_state
+        if state is h11.IDLE:
+            return Phase.HEADERS if self._header_bytes else Phase.IDLE
+        self._header_bytes = 0
+        return Phase.BODY if state is h11.SEND_BODY else Phase.IDLE
+
+    def _may_answer(self, phase: Phase) -> bool:
+        cycle = self.cycle
+        if phase is Phase.BODY:
+            return cycle is not None and not cycle.response_started
+        return cycle is None or cycle.response_complete
+
+
+# `serve --http` -> the protocol uvicorn runs, as an import string.
+PROTOCOLS = {
+    "httptools": f"{__name__}:{BoundedHttpToolsProtocol.__name__}",
+    "h11": f"{__name__}:{BoundedH11Protocol.__name__}",
+}
