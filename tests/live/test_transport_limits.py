@@ -46,6 +46,7 @@ PARSERS = ["httptools", "h11"]
 class Served:
     server: LiveServer
     database: URL
+    parser: str
 
     @property
     def address(self) -> tuple[str, int]:
@@ -71,7 +72,7 @@ def served(
             server = servers.start_serve(log_dir=folder, env=env, cwd=folder, options=["--http", request.param])
         except servers.ServerStartError as exc:
             pytest.fail(str(exc))
-        yield Served(server, url)
+        yield Served(server, url, request.param)
         assert server.stop() in STOPPED_BY_SIGTERM, server.log.read_text()
 
 
@@ -133,6 +134,20 @@ def test_headers_over_the_limit_get_431_and_the_connection_is_closed(served: Ser
         connection.sendall(over)
         problem = answer(read_until_closed(connection)).problem(431, "headers-too-large")
     assert str(LIMIT) in problem["detail"]
+
+
+@pytest.mark.parametrize(
+    "request_line", [b"BREW /sync/contact HTTP/1.1", b"GET /sync/contact HTTP/9", b"GET  HTTP/1.1", b"\x00\x01"]
+)
+def test_what_the_parser_cannot_read_is_a_problem(served: Served, request_line: bytes) -> None:
+    with served.connect() as connection:
+        connection.sendall(request_line + b"\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        answered = answer(read_until_closed(connection))
+    if answered.status == 405:  # h11 reads any token as a method: the app answers that it is not allowed
+        assert served.parser == "h11"
+        assert answered.headers["content-type"] == "application/problem+json"
+    else:
+        answered.problem(400, "malformed-request")
 
 
 def test_headers_trickled_past_the_timeout_get_408_and_the_connection_is_closed(served: Served) -> None:

@@ -2,8 +2,9 @@
 
 Checked against uvicorn 0.54.0 with httptools 0.9.0 and h11 0.16.0 (`CHECKED_WITH`). Besides the asyncio
 protocol methods it overrides what `UPSTREAM` lists: the httptools parser callbacks `on_headers_complete` and
-`on_message_complete` (the parser binds them from the protocol when it is made) and h11's
-`on_response_complete`; and it reads the attributes of `UPSTREAM_ATTRIBUTES`: `cycle` (its
+`on_message_complete` (the parser binds them from the protocol when it is made), h11's `on_response_complete`,
+and both protocols' `send_400_response` (a request the parser refuses, answered as problem details); and it
+reads the attributes of `UPSTREAM_ATTRIBUTES`: `cycle` (its
 `response_started`, `response_complete`, `disconnected`, `message_event`), `pipeline` (httptools), `conn`
 (h11) and `server_state.default_headers`. tests/unit/test_uvicorn_protocols.py fails when one of them
 changes: read what the new upstream code does with that state before adapting the names.
@@ -11,13 +12,14 @@ changes: read what the new upstream code does with that state before adapting th
 `serve` passes these classes to uvicorn by import string (`PROTOCOLS`), so each worker process imports them.
 """
 
+from http import HTTPStatus
 from typing import Any
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from sale_orders.web.transport import Phase, RequestBounds
+from sale_orders.web.transport import Phase, RequestBounds, problem_answer
 
 # The versions this module was checked against; tests/unit/test_uvicorn_protocols.py asks for a re-check on a change.
 CHECKED_WITH = {"uvicorn": "0.54.0", "httptools": "0.9.0", "h11": "0.16.0"}
@@ -29,12 +31,14 @@ UPSTREAM: dict[type, dict[str, tuple[str, ...]]] = {
         "data_received": ("data",),
         "on_headers_complete": (),
         "on_message_complete": (),
+        "send_400_response": ("msg",),
     },
     H11Protocol: {
         "connection_made": ("transport",),
         "connection_lost": ("exc",),
         "data_received": ("data",),
         "on_response_complete": (),
+        "send_400_response": ("msg",),
     },
 }
 # Attributes each protocol instance has once made, and those of its request-response cycle.
@@ -62,6 +66,20 @@ class _UvicornState:
     def _default_headers(self) -> list[tuple[bytes, bytes]]:
         headers: list[tuple[bytes, bytes]] = self.server_state.default_headers
         return headers
+
+    transport: Any
+
+    def send_400_response(self, msg: str) -> None:
+        """What the parser cannot read (an unknown method, a broken request line), answered as problem details.
+
+        uvicorn answers it in text/plain ("Invalid HTTP request received."), before the app sees a request.
+        """
+        del msg  # uvicorn's own words for it, the same whatever was wrong
+        detail = "the request is not valid HTTP/1.1 (an unknown method, or a malformed request line or header)"
+        self.transport.write(
+            problem_answer(HTTPStatus.BAD_REQUEST, "malformed-request", detail, self._default_headers())
+        )
+        self.transport.close()
 
 
 class BoundedHttpToolsProtocol(_UvicornState, RequestBounds, HttpToolsProtocol):
