@@ -32,7 +32,8 @@ class RetryPolicy:
     Every POST gets an ``Idempotency-Key`` (a new uuid4 per call, made before its first attempt) unless the caller
     set one, so that a create is safe to repeat; each attempt of that call sends the same key. A request is retried
     on a connection error or a timeout (also one while the body arrives), on a status in ``statuses`` (503), and on
-    a 409 problem whose ``type`` is ``in_progress_type`` (the first request with this key is still running).
+    a 409 problem whose ``type`` is in ``retried_conflict_types``: the first request with this key is still running,
+    or the request collided with a concurrent change of the same rows; either way nothing was changed.
     Between attempts the client sleeps ``Retry-After`` when the response has it, otherwise a random time in
     [0, min(max_delay, base_delay * 2 ** (attempt - 1))] ("full jitter"). When the attempts run out, the last
     response is returned (or the last error raised).
@@ -43,7 +44,8 @@ class RetryPolicy:
         max_delay: seconds, the cap of the backoff.
         max_retry_after: seconds; a longer Retry-After is not waited for: that response is returned.
         statuses: the statuses that are retried.
-        in_progress_type: the problem `type` of a 409 that is retried.
+        retried_conflict_types: the problem `type`s of a 409 that is retried (others, such as a duplicate name,
+            would fail again).
         methods: the methods that are retried (POST only when it carries an Idempotency-Key).
         idempotency_header: the header that carries the key.
     """
@@ -53,7 +55,9 @@ class RetryPolicy:
     max_delay: float = 5.0
     max_retry_after: float = 30.0
     statuses: frozenset[int] = frozenset([503])
-    in_progress_type: str = "urn:sale-orders:problem:idempotency-key-in-progress"
+    retried_conflict_types: frozenset[str] = frozenset(
+        ["urn:sale-orders:problem:idempotency-key-in-progress", "urn:sale-orders:problem:concurrent-change"]
+    )
     methods: frozenset[str] = frozenset(["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE", "POST"])
     idempotency_header: str = "Idempotency-Key"
 
@@ -92,7 +96,7 @@ class RetryPolicy:
         if not self.may_retry(request, attempt):
             return None
         if response.status_code not in self.statuses and not (
-            response.status_code == 409 and _problem_type(response) == self.in_progress_type
+            response.status_code == 409 and _problem_type(response) in self.retried_conflict_types
         ):
             return None
         retry_after = _retry_after_seconds(response.headers.get("Retry-After"))

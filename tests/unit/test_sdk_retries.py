@@ -235,12 +235,13 @@ def is_uuid4(key: str | None) -> bool:
         ["503"],
         ["503", "503"],
         ["409 idempotency-key-in-progress"],
+        ["409 concurrent-change"],
         ["drop"],
         ["drop-mid-body"],
         ["slow"],
         ["drop", "503", "slow"],
     ],
-    ids=["503", "503x2", "409-in-progress", "drop", "drop-mid-body", "timeout", "drop-503-timeout"],
+    ids=["503", "503x2", "409-in-progress", "409-concurrent", "drop", "drop-mid-body", "timeout", "drop-503-timeout"],
 )
 def test_a_create_is_retried_with_one_key(server: FakeServer, mode: str, faults: list[str]) -> None:
     server.script[("POST", path(mode, "order"))] = list(faults)
@@ -309,13 +310,21 @@ def test_a_retry_after_beyond_the_limit_is_answered_at_once(server: FakeServer, 
     assert len(server.attempts("GET", path(mode, "order/1"))) == 1
 
 
-def test_only_the_in_progress_409_is_retried(server: FakeServer, mode: str) -> None:
-    server.script[("POST", path(mode, "order"))] = ["409 idempotency-key-in-progress", "409 conflict"]
+def test_only_the_409s_that_changed_nothing_are_retried(server: FakeServer, mode: str) -> None:
+    script = ["409 idempotency-key-in-progress", "409 concurrent-change", "409 conflict"]
+    server.script[("POST", path(mode, "order"))] = script
     response = run(server, mode, lambda sdk: sdk.call("create_order", body=body()))
     assert response.status_code == 409
     assert isinstance(response.parsed, ProblemDetails)
     assert response.parsed.type_ == f"{PROBLEM}conflict"
-    assert len(server.attempts("POST", path(mode, "order"))) == 2
+    assert len(server.attempts("POST", path(mode, "order"))) == 3
+
+
+def test_a_change_that_collided_is_retried(server: FakeServer, mode: str) -> None:
+    server.script[("PATCH", path(mode, "order/1"))] = ["409 concurrent-change", "409 concurrent-change"]
+    update = OrderUpdate(name="SO2")
+    assert isinstance(run(server, mode, lambda sdk: sdk.expect(200, "update_order", item_id=1, body=update)), Order)
+    assert len(server.attempts("PATCH", path(mode, "order/1"))) == 3
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@
   the bearer scheme and documents its 401 (with `WWW-Authenticate`) and 403; with none, no operation requires
   anything and no 401 or 403 is documented. Operations that need no key say so (`security: []`).
 - **Every header has a schema** (Litestar writes none for a documented response header such as `Location`).
-- **Retry-After** is documented on the 503 (database unavailable) and the 409 (an Idempotency-Key in
-  progress) that send it.
+- **Retry-After** is documented on the 503 (database unavailable) and the 409s (a concurrent change, an
+  Idempotency-Key in progress) that send it.
 
 The committed contract (`contracts/openapi.json`) is the document of a server configured with keys.
 """
@@ -35,7 +35,13 @@ _HEADERS = {
             "schema": {"type": "string"},
         }
     },
-    "409": {"Retry-After": {**_RETRY_AFTER, "description": "when the type is `idempotency-key-in-progress`"}},
+    "409": {
+        "Retry-After": {
+            **_RETRY_AFTER,
+            "description": "when the type is `concurrent-change` or `idempotency-key-in-progress`: nothing was"
+            " changed, and a retry after this many seconds may succeed",
+        }
+    },
     "503": {"Retry-After": _RETRY_AFTER},
 }
 _KEYED = (
