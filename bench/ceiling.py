@@ -102,18 +102,12 @@ async def create_order(pool: asyncpg.Pool, body: bytes) -> tuple[int, bytes]:
         "prices": prices,
         "tag_ids": data.get("tag_ids", []),
     }
-    outcome = await pool.fetch(CREATE_ORDER[0], *_arguments(CREATE_ORDER, values))
-    if any(status == "missing" for status, *_ in outcome):
-        return 422, b'{"detail":"a reference does not exist"}'
-    order_id = next(item_id for status, _, item_id, _ in outcome if status == "created")
-    line_rows = [
-        (order_id, product_id, quantity, price)
-        for product_id, quantity, price in zip(values["product_ids"], values["quantities"], prices, strict=True)
-    ]
-    tags = [(order_id, item_id, name) for status, _, item_id, name in outcome if status == "found"]
-    return 201, order_json.encode(
-        order_json.order_document((order_id, data["name"], data["contact_id"]), line_rows, tags)
+    creation = orders.order_creation(
+        tuple(row) for row in await pool.fetch(CREATE_ORDER[0], *_arguments(CREATE_ORDER, values))
     )
+    if creation.order is None:
+        return 422, b'{"detail":"a reference does not exist"}'
+    return 201, order_json.encode_order(creation.order, creation.lines, creation.tags)
 
 
 async def health(pool: asyncpg.Pool) -> tuple[int, bytes]:

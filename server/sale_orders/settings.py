@@ -68,11 +68,12 @@ class Settings(BaseSettings):
     statement_timeout_ms: int = Field(
         default=2_500, ge=0, description="PostgreSQL statement_timeout; below DB_RESPONSE_TIMEOUT"
     )
-    lock_timeout_ms: int = Field(
-        default=1_000,
+    lock_timeout_ms: int | None = Field(
+        default=None,
         ge=0,
         description="the longest a change waits for a row that another request is changing, in this process or in"
-        " PostgreSQL (lock_timeout), before its retryable 409; below STATEMENT_TIMEOUT_MS; 0: no limit",
+        " PostgreSQL (lock_timeout), before its retryable 409; below STATEMENT_TIMEOUT_MS; 0: no limit; unset:"
+        " 1000, or half of STATEMENT_TIMEOUT_MS if that is less",
     )
     cors_origins: str = Field(
         default="",
@@ -147,18 +148,26 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _lock_waits_end_before_their_statement(self) -> "Settings":
-        if self.lock_timeout_ms and self.statement_timeout_ms and self.lock_timeout_ms >= self.statement_timeout_ms:
+        given = self.lock_timeout_ms
+        if given and self.statement_timeout_ms and given >= self.statement_timeout_ms:
             msg = (
-                f"LOCK_TIMEOUT_MS ({self.lock_timeout_ms}) must be below STATEMENT_TIMEOUT_MS"
+                f"LOCK_TIMEOUT_MS ({given}) must be below STATEMENT_TIMEOUT_MS"
                 f" ({self.statement_timeout_ms}): a wait for a row ends in a retryable 409 before the statement's 503"
             )
             raise ValueError(msg)
         return self
 
     @property
+    def lock_wait_ms(self) -> int:
+        """How long a change waits for a row, in milliseconds (`LOCK_TIMEOUT_MS`, or its default); 0: no limit."""
+        if self.lock_timeout_ms is not None:
+            return self.lock_timeout_ms
+        return min(1_000, self.statement_timeout_ms // 2) if self.statement_timeout_ms else 1_000
+
+    @property
     def lock_timeout(self) -> float | None:
-        """`LOCK_TIMEOUT_MS` in seconds; None: no limit."""
-        return self.lock_timeout_ms / 1000 if self.lock_timeout_ms else None
+        """`lock_wait_ms` in seconds; None: no limit."""
+        return self.lock_wait_ms / 1000 if self.lock_wait_ms else None
 
     @field_validator("database_url")
     @classmethod

@@ -15,7 +15,13 @@ from tests.support.metrics import parse, value
 from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, start_server
 
 # Two connections per family and three threads: four held requests must queue somewhere.
-SMALL_POOLS = {"SYNC_THREADS": "3", "SYNC_POOL_SIZE": "2", "ASYNC_POOL_SIZE": "2", "POOL_TIMEOUT": "60"}
+SMALL_POOLS = {
+    "SYNC_THREADS": "3",
+    "SYNC_POOL_SIZE": "2",
+    "ASYNC_POOL_SIZE": "2",
+    "POOL_TIMEOUT": "60",
+    "LOCK_TIMEOUT_MS": "0",  # the held requests wait for their rows as long as the test holds them
+}
 HELD = 4
 # What four requests held on a row lock occupy: sync requests hold a thread each (the fourth waits for one),
 # and two connections (the third thread waits for one); async requests hold no thread.
@@ -56,15 +62,19 @@ def test_gauges_show_requests_waiting_for_connections_and_threads(
 ) -> None:
     server, url = small_server
     contact = httpx.post(f"{server.base_url}/{family}/contact", json={"name": "G", "email": "g@example.com"}).json()
-    order = httpx.post(f"{server.base_url}/{family}/order", json={"name": "held", "contact_id": contact["id"]}).json()
+    # An order per request: requests for one row wait their turn in the process, holding nothing (web/row_gate.py).
+    orders = [
+        httpx.post(f"{server.base_url}/{family}/order", json={"name": "held", "contact_id": contact["id"]}).json()["id"]
+        for _ in range(HELD)
+    ]
     statuses: list[int] = []
     with psycopg2.connect(dsn(url)) as connection, connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sale_order WHERE id = %s FOR UPDATE", (order["id"],))
+        cursor.execute("SELECT 1 FROM sale_order WHERE id = ANY(%s) FOR UPDATE", (orders,))
         requests = [
             threading.Thread(
                 target=lambda n=n: statuses.append(
                     httpx.patch(
-                        f"{server.base_url}/{family}/order/{order['id']}", json={"name": f"n{n}"}, timeout=60
+                        f"{server.base_url}/{family}/order/{orders[n]}", json={"name": f"n{n}"}, timeout=60
                     ).status_code
                 )
             )

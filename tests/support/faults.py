@@ -22,6 +22,8 @@ T = TypeVar("T")
 FAULT_ENV = {
     "POOL_TIMEOUT": "2",
     "STATEMENT_TIMEOUT_MS": "1000",
+    # A request waiting for a row the test holds is ended by the statement timeout, as before lock_timeout.
+    "LOCK_TIMEOUT_MS": "0",
     "SYNC_THREADS": "8",
     "SYNC_POOL_SIZE": "4",
     "ASYNC_POOL_SIZE": "4",
@@ -81,16 +83,18 @@ def timed(call: Callable[[], T]) -> tuple[T, float]:
 
 
 @contextmanager
-def row_locked(database_url: URL, table: str, item_id: int) -> Iterator[None]:
-    """Hold row `item_id` of `table` locked FOR UPDATE, from a connection of its own, until the block ends.
+def row_locked(database_url: URL, table: str, *item_ids: int) -> Iterator[None]:
+    """Hold rows `item_ids` of `table` locked FOR UPDATE, from a connection of its own, until the block ends.
 
-    A request that changes or deletes the row then waits inside its transaction, holding a pooled connection.
+    A request that changes or deletes one of them then waits inside its transaction, holding a pooled connection
+    (one request per row and process: others for the same row wait their turn without one, web/row_gate.py).
     """
     connection = psycopg2.connect(dsn(database_url))
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT id FROM {table} WHERE id = %s FOR UPDATE", (item_id,))  # noqa: S608 - our names
-            assert cursor.fetchone() == (item_id,), f"no {table} {item_id} to lock"
+            sql = f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"  # noqa: S608 - our names
+            cursor.execute(sql, (list(item_ids),))
+            assert [row[0] for row in cursor.fetchall()] == sorted(item_ids), f"no {table} {item_ids} to lock"
         yield
     finally:
         connection.rollback()

@@ -80,7 +80,7 @@ def _psycopg2_connection_class(seconds: float) -> type[Psycopg2Connection]:
 
 def server_settings(settings: Settings) -> dict[str, str]:
     """The PostgreSQL settings each connection starts with (not behind PgBouncer: set them on the role there)."""
-    return {"statement_timeout": str(settings.statement_timeout_ms), "lock_timeout": str(settings.lock_timeout_ms)}
+    return {"statement_timeout": str(settings.statement_timeout_ms), "lock_timeout": str(settings.lock_wait_ms)}
 
 
 def _psycopg2_connect_args(settings: Settings) -> dict[str, Any]:

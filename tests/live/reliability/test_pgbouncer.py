@@ -396,7 +396,9 @@ def test_without_the_setting_asyncpg_prepared_statements_break(
     """Even with PgBouncer ignoring those parameters, asyncpg's cached prepared statements do not survive."""
     workdir = tmp_path_factory.mktemp("unset")
     with (
-        pgbouncer(server_url, workdir / "pgbouncer", ignore_startup_parameters="options, statement_timeout") as lax,
+        pgbouncer(
+            server_url, workdir / "pgbouncer", ignore_startup_parameters="options, statement_timeout, lock_timeout"
+        ) as lax,
         scratch_database(server_url) as database,
         served(lax, database, workdir / "server", pgbouncer_setting=False) as server,
     ):
