@@ -43,6 +43,12 @@ class Settings(BaseSettings):
     sync_threads: int = Field(default=_DEFAULT_THREADS, ge=1, le=1024, description="threads running sync handlers")
     sync_pool_size: int = Field(default=_DEFAULT_THREADS, ge=1, description="psycopg2 connections per worker")
     async_pool_size: int = Field(default=_DEFAULT_THREADS, ge=1, description="asyncpg connections per worker")
+    max_in_flight: int = Field(
+        default=64,
+        ge=0,
+        description="requests each family of a worker serves at once; the next one is answered 503 `busy` at once,"
+        " instead of queueing for a connection or a thread (the sizing rule gives it); 0: no bound",
+    )
     pool_timeout: int = Field(
         default=2,
         ge=1,

@@ -19,6 +19,7 @@ BAD_VALUES = {
     "SYNC_POOL_SIZE": ("many", "valid integer"),
     "ASYNC_POOL_SIZE": ("0", "greater than or equal to 1"),
     "POOL_TIMEOUT": ("-1", "greater than or equal to 1"),
+    "MAX_IN_FLIGHT": ("-1", "greater than or equal to 0"),
     "DB_CONNECT_TIMEOUT": ("0", "greater than 0"),
     "DB_RESPONSE_TIMEOUT": ("soon", "valid number"),
     "POOL_PRE_PING": ("maybe", "valid boolean"),

@@ -16,7 +16,7 @@ from litestar.types import Guard, Method
 from sqlalchemy.engine import URL
 
 from sale_orders.app.docs import docs
-from sale_orders.app.health import HEALTH_ENGINE_KEY, health, health_engine
+from sale_orders.app.health import HEALTH_ENGINE_KEY, HEALTH_ROUTES, health_engine
 from sale_orders.app.openapi_config import openapi_config
 from sale_orders.app.openapi_document import KEYED_STATE_KEY
 from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
@@ -26,6 +26,7 @@ from sale_orders.family._sync import controllers as sync_controllers
 from sale_orders.family.databases import DatabaseConfig, database_configs, database_plugin, prepare_engines
 from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, IDEMPOTENCY_WINDOW_STATE_KEY, SYNC, Family
 from sale_orders.settings import Settings
+from sale_orders.web.admission import AdmissionBound
 from sale_orders.web.auth import SECURITY, api_key_guard
 from sale_orders.web.edge import ErrorsAsProblems, HeadAsGet, RequestContext
 from sale_orders.web.headers import add_security_headers, list_every_method_in_allow
@@ -86,7 +87,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
     configs = database_configs(url, settings)
     health_db_engine = health_engine(url, settings)
     app = Litestar(
-        route_handlers=[*(family_router(f, configs[f.name], settings) for f in FAMILIES), health, docs],
+        route_handlers=[*(family_router(f, configs[f.name], settings) for f in FAMILIES), *HEALTH_ROUTES, docs],
         dependencies={HEALTH_ENGINE_KEY: Provide(lambda: health_db_engine, sync_to_thread=False, use_cache=True)},
         plugins=[
             # Strict: `"1"` or `true` is not an id; the field types convert what JSON cannot say (money).
@@ -122,5 +123,6 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             }
         ),
     )
-    app.asgi_handler = RequestContext(ErrorsAsProblems(HeadAsGet(app.asgi_handler)), families=FAMILY_NAMES)
+    handler = AdmissionBound(ErrorsAsProblems(HeadAsGet(app.asgi_handler)), FAMILY_NAMES, settings.max_in_flight)
+    app.asgi_handler = RequestContext(handler, families=FAMILY_NAMES)
     return app

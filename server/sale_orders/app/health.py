@@ -1,8 +1,12 @@
-"""Liveness and readiness in one endpoint: the process answers, and the database answers a query.
+"""Liveness apart from readiness: whether the process serves, and whether the database answers.
 
-/health asks the database on a connection of its own (`health_engine`), never one of the families' pools: when
-the pools are taken (many clients waiting on one hot row, a burst), /health still says whether the database
-answers, instead of queueing behind the requests and reporting the queue as an outage.
+- `/health/live`: 200 while the process serves; asks nothing of the database. A load balancer routes by it: in a
+  failover every API host stays in rotation and answers the API's own fast, retryable 503, instead of being taken
+  out all at once and leaving the client the balancer's 503.
+- `/health`: readiness, 200 when the database answers a query, 503 otherwise. It asks
+  on a connection of its own (`health_engine`), never one of the families' pools: when the pools are taken (many
+  clients waiting on one hot row, a burst), it still says whether the database answers, instead of queueing
+  behind the requests and reporting the queue as an outage.
 """
 
 from litestar import get
@@ -39,10 +43,15 @@ def health_engine(url: URL, settings: Settings) -> AsyncEngine:
     return engine  # type: ignore[return-value]  # the asyncpg driver makes async engines
 
 
+class Liveness(BaseModel):
+    status: str
+
+
 @get(
     "/health",
-    summary="Liveness and database readiness",
-    description="200 when the process answers and the database answers a query; 503 otherwise. Needs no API key.",
+    summary="Readiness: the process and the database answer",
+    description="200 when the process answers and the database answers a query; 503 otherwise. Needs no API key."
+    " A load balancer should route by /health/live instead, which asks nothing of the database.",
     tags=["health"],
     responses=problem_responses([503], always=()),
 )
@@ -51,3 +60,17 @@ async def health(health_db_engine: NamedDependency[AsyncEngine]) -> Health:
     async with health_db_engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
     return Health(status="ok", database="ok")
+
+
+@get(
+    "/health/live",
+    summary="Liveness: the process serves",
+    description="200 while the process serves requests; asks nothing of the database. Needs no API key.",
+    tags=["health"],
+    responses=problem_responses([], always=()),
+)
+async def health_live() -> Liveness:
+    return Liveness(status="ok")
+
+
+HEALTH_ROUTES = [health, health_live]

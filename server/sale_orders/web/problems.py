@@ -98,15 +98,24 @@ _DESCRIPTIONS = {
     409: "Conflicts with stored data (a duplicate name, or still used by an order), or collided with a concurrent"
     " change of the same data (`concurrent-change` and `idempotency-key-in-progress`: nothing was changed; retry"
     " after `Retry-After`)",
+    408: "The request's headers or body took longer to arrive than the server waits (HEADER_TIMEOUT, BODY_TIMEOUT)",
     413: f"The body is larger than {limits.MAX_BODY_BYTES // 1024} KiB",
     415: "The body is not JSON: send `Content-Type: application/json`",
+    431: "The request line and headers are larger than the server reads (MAX_REQUEST_HEADER_BYTES)",
     422: "Refers to a contact, product or tag that does not exist, or reuses an Idempotency-Key for another request",
     503: "The database is unavailable or too slow; retry later",
 }
 
 
+# What the HTTP transport answers for any request, before the app sees it (web/transport.py).
+TRANSPORT_PROBLEMS = (408, 431)
+
+
 def problem_responses(statuses: Iterable[int], *, always: Iterable[int] = (400, 503)) -> dict[int, ResponseSpec]:
-    """Document the problem-details responses an operation can give (`always`: by default 400 and 503)."""
+    """Document the problem-details responses an operation can give.
+
+    `always`: by default 400 and 503; and every operation may get the transport's 408 and 431.
+    """
     return {
         status: ResponseSpec(
             data_container=ProblemDetails,
@@ -114,7 +123,7 @@ def problem_responses(statuses: Iterable[int], *, always: Iterable[int] = (400, 
             media_type=PROBLEM_JSON,
             generate_examples=False,
         )
-        for status in sorted({*always, *statuses})
+        for status in sorted({*always, *statuses, *TRANSPORT_PROBLEMS})
     }
 
 

@@ -5,6 +5,7 @@ from .contact_create import ContactCreate
 from .contact_update import ContactUpdate
 from .field_error import FieldError
 from .health import Health
+from .liveness import Liveness
 from .order import Order
 from .order_create import OrderCreate
 from .order_line import OrderLine
@@ -23,6 +24,7 @@ __all__ = (
     "ContactUpdate",
     "FieldError",
     "Health",
+    "Liveness",
     "Order",
     "OrderCreate",
     "OrderLine",

@@ -61,6 +61,16 @@ def _parse_response(
 
         return response_403
 
+    if response.status_code == 408:
+        response_408 = ProblemDetails.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 431:
+        response_431 = ProblemDetails.from_dict(response.json())
+
+        return response_431
+
     if response.status_code == 503:
         response_503 = ProblemDetails.from_dict(response.json())
 

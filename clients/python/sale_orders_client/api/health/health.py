@@ -28,6 +28,16 @@ def _parse_response(
 
         return response_200
 
+    if response.status_code == 408:
+        response_408 = ProblemDetails.from_dict(response.json())
+
+        return response_408
+
+    if response.status_code == 431:
+        response_431 = ProblemDetails.from_dict(response.json())
+
+        return response_431
+
     if response.status_code == 503:
         response_503 = ProblemDetails.from_dict(response.json())
 
@@ -54,9 +64,10 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Health | ProblemDetails]:
-    """Liveness and database readiness
+    """Readiness: the process and the database answer
 
-     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key.
+     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key. A
+    load balancer should route by /health/live instead, which asks nothing of the database.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -79,9 +90,10 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
 ) -> Health | ProblemDetails | None:
-    """Liveness and database readiness
+    """Readiness: the process and the database answer
 
-     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key.
+     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key. A
+    load balancer should route by /health/live instead, which asks nothing of the database.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -100,9 +112,10 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
 ) -> Response[Health | ProblemDetails]:
-    """Liveness and database readiness
+    """Readiness: the process and the database answer
 
-     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key.
+     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key. A
+    load balancer should route by /health/live instead, which asks nothing of the database.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -123,9 +136,10 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
 ) -> Health | ProblemDetails | None:
-    """Liveness and database readiness
+    """Readiness: the process and the database answer
 
-     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key.
+     200 when the process answers and the database answers a query; 503 otherwise. Needs no API key. A
+    load balancer should route by /health/live instead, which asks nothing of the database.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

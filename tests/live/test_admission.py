@@ -1,0 +1,79 @@
+"""Beyond MAX_IN_FLIGHT requests at once, a family answers 503 `busy` at once instead of queueing the next one.
+
+Four requests of one family are held (each PATCHes an order the test keeps locked); the fifth request of that
+family is answered 503 with Retry-After straight away, while the other family, /health and /health/live still
+answer. Once the rows are free the held requests complete, and /metrics counts the one refused.
+"""
+
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import psycopg2
+import pytest
+from sqlalchemy.engine import URL
+
+from tests.support.api import assert_problem
+from tests.support.database import dsn, scratch_database, waiting_for_locks
+from tests.support.metrics import parse, value
+from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, start_server
+
+LIMIT = 4
+
+
+@pytest.fixture(scope="module")
+def bounded(server_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, URL]]:
+    with scratch_database(server_url) as url:
+        env = clean_env(
+            DATABASE_URL=url.render_as_string(hide_password=False),
+            MAX_IN_FLIGHT=str(LIMIT),
+            LOCK_TIMEOUT_MS="0",  # held requests wait for their rows as long as the test holds them
+            STATEMENT_TIMEOUT_MS="60000",
+            DB_RESPONSE_TIMEOUT="120",
+        )
+        server = start_server(env, tmp_path_factory.mktemp("admission"))
+        yield server, url
+        assert server.stop() in STOPPED_BY_SIGTERM, server.log.read_text()
+
+
+@pytest.mark.parametrize("family", ["sync", "async"])
+def test_a_family_at_its_bound_answers_busy_at_once(bounded: tuple[LiveServer, URL], family: str) -> None:
+    server, url = bounded
+    other = "async" if family == "sync" else "sync"
+    base = server.base_url
+    contact = httpx.post(f"{base}/{family}/contact", json={"name": "B", "email": "b@example.com"}).json()["id"]
+    orders = [
+        httpx.post(f"{base}/{family}/order", json={"name": "held", "contact_id": contact}).json()["id"]
+        for _ in range(LIMIT)
+    ]
+    shed_before = value(parse(httpx.get(f"{base}/metrics").text), "sale_orders_requests_shed_total", family=family)
+    statuses: list[int] = []
+    with psycopg2.connect(dsn(url)) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sale_order WHERE id = ANY(%s) FOR UPDATE", (orders,))
+        held = [
+            threading.Thread(
+                target=lambda order=order: statuses.append(
+                    httpx.patch(f"{base}/{family}/order/{order}", json={"name": "done"}, timeout=60).status_code
+                )
+            )
+            for order in orders
+        ]
+        for request in held:
+            request.start()
+        deadline = time.monotonic() + 30
+        while waiting_for_locks(url) < LIMIT:
+            assert time.monotonic() < deadline, "the held requests never reached their rows"
+            time.sleep(0.05)
+        refused = httpx.get(f"{base}/{family}/contact/{contact}", timeout=10)
+        assert_problem(refused, 503, "busy")
+        assert refused.headers["retry-after"] == "1"
+        assert httpx.get(f"{base}/{other}/contact/{contact}", timeout=10).status_code == 200
+        assert httpx.get(f"{base}/health", timeout=10).status_code == 200
+        assert httpx.get(f"{base}/health/live", timeout=10).status_code == 200
+    for request in held:
+        request.join(timeout=60)
+    assert statuses == [200] * LIMIT
+    assert httpx.get(f"{base}/{family}/contact/{contact}", timeout=10).status_code == 200
+    shed_after = value(parse(httpx.get(f"{base}/metrics").text), "sale_orders_requests_shed_total", family=family)
+    assert shed_after == shed_before + 1
