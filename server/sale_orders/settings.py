@@ -33,6 +33,17 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = Field(
         default=None, description="postgresql://user:pass@host:port/db; unset: embedded PostgreSQL"
     )
+    read_database_url: SecretStr | None = Field(
+        default=None,
+        description="postgresql://... of read-only standbys (e.g. a balancer's port that routes to healthy replicas):"
+        " reads go there when fresh enough, else to DATABASE_URL; unset: every read on the primary",
+    )
+    max_staleness_ms: int = Field(
+        default=1000,
+        ge=0,
+        description="how far behind a standby may be to answer a read that carries no consistency token"
+        " (by the commit time of the last transaction it replayed)",
+    )
     db_host: str | None = None
     db_port: int = Field(default=5432, ge=1, le=65535)
     db_name: str = "postgres"
@@ -175,7 +186,7 @@ class Settings(BaseSettings):
         """`lock_wait_ms` in seconds; None: no limit."""
         return self.lock_wait_ms / 1000 if self.lock_wait_ms else None
 
-    @field_validator("database_url")
+    @field_validator("database_url", "read_database_url")
     @classmethod
     def _database_url_is_a_postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
@@ -213,6 +224,11 @@ class Settings(BaseSettings):
     @property
     def allowed_origins(self) -> list[str]:
         return [origin.strip() for origin in self.cors_origins.split(",") if origin.strip()]
+
+    @cached_property
+    def standby_url(self) -> URL | None:
+        """The standbys' URL, if reads may go to one."""
+        return None if self.read_database_url is None else _postgresql_url(self.read_database_url.get_secret_value())
 
     @cached_property
     def configured_url(self) -> URL | None:

@@ -20,6 +20,8 @@ BAD_VALUES = {
     "ASYNC_POOL_SIZE": ("0", "greater than or equal to 1"),
     "POOL_TIMEOUT": ("-1", "greater than or equal to 1"),
     "MAX_IN_FLIGHT": ("-1", "greater than or equal to 0"),
+    "READ_DATABASE_URL": ("mysql://user@host/db", "this API needs postgresql://"),
+    "MAX_STALENESS_MS": ("-1", "greater than or equal to 0"),
     "DB_CONNECT_TIMEOUT": ("0", "greater than 0"),
     "DB_RESPONSE_TIMEOUT": ("soon", "valid number"),
     "POOL_PRE_PING": ("maybe", "valid boolean"),

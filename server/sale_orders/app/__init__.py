@@ -23,7 +23,13 @@ from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
 from sale_orders.domain import limits
 from sale_orders.family._async import controllers as async_controllers
 from sale_orders.family._sync import controllers as sync_controllers
-from sale_orders.family.databases import DatabaseConfig, database_configs, database_plugin, prepare_engines
+from sale_orders.family.databases import (
+    DatabaseConfig,
+    database_configs,
+    database_plugin,
+    prepare_engines,
+    standby_reads,
+)
 from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, IDEMPOTENCY_WINDOW_STATE_KEY, SYNC, Family
 from sale_orders.settings import Settings
 from sale_orders.web.admission import AdmissionBound
@@ -86,6 +92,8 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         raise RuntimeError(msg)
     configs = database_configs(url, settings)
     health_db_engine = health_engine(url, settings)
+    reads = {family.name: standby_reads(family, settings) for family in FAMILIES}
+    standby_engines = [engine for _, engine in reads.values() if engine is not None]
     app = Litestar(
         route_handlers=[*(family_router(f, configs[f.name], settings) for f in FAMILIES), *HEALTH_ROUTES, docs],
         dependencies={HEALTH_ENGINE_KEY: Provide(lambda: health_db_engine, sync_to_thread=False, use_cache=True)},
@@ -106,7 +114,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             lambda: prepare_engines(configs),
             freeze_startup_objects,
         ],
-        on_shutdown=[health_db_engine.dispose],
+        on_shutdown=[health_db_engine.dispose, *(engine.dispose for engine in standby_engines)],
         before_send=[list_every_method_in_allow, add_security_headers],
         # A full order (100 lines) is about 10 KB; anything near this limit is not an order. Answered 413.
         request_max_body_size=limits.MAX_BODY_BYTES,
@@ -120,6 +128,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
                 KEYED_STATE_KEY: bool(settings.api_key_scopes),
                 IDEMPOTENCY_WINDOW_STATE_KEY: settings.idempotency_window,
                 ROW_GATE_STATE_KEY: RowGate(settings.lock_timeout),
+                **{family.reads_state_key: reads[family.name][0] for family in FAMILIES},
             }
         ),
     )

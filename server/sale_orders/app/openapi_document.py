@@ -4,6 +4,7 @@
   the bearer scheme and documents its 401 (with `WWW-Authenticate`) and 403; with none, no operation requires
   anything and no 401 or 403 is documented. Operations that need no key say so (`security: []`).
 - **Every header has a schema** (Litestar writes none for a documented response header such as `Location`).
+- **A 204 has no body** (Litestar documents a JSON null for a handler returning `Response[None]`).
 - **Retry-After** is documented on the 503 (database unavailable) and the 409s (a concurrent change, an
   Idempotency-Key in progress) that send it.
 
@@ -58,6 +59,8 @@ def _finish_operation(operation: dict[str, Any], *, keyed: bool) -> None:
         for status in _AUTH_STATUSES:
             responses.pop(status, None)
     operation.setdefault("security", [])
+    # A 204 has no body: Litestar documents one (JSON null) for a handler that returns a `Response[None]`.
+    responses.get("204", {}).pop("content", None)
     for status, headers in _HEADERS.items():
         if status in responses:
             responses[status]["headers"] = {**responses[status].get("headers", {}), **headers}

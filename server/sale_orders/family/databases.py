@@ -11,10 +11,13 @@ from typing import Any
 
 from advanced_alchemy.extensions.litestar import EngineConfig, SQLAlchemyAsyncConfig, SQLAlchemyPlugin
 from advanced_alchemy.extensions.litestar import SQLAlchemySyncConfig as SyncConfig
+from sqlalchemy import Engine
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sale_orders.db.failover import connect_one_host_at_a_time, treat_read_only_as_disconnect
 from sale_orders.db.session_configs import AUTOCOMMIT, SINGLE_STATEMENT
+from sale_orders.family.reads import StandbyReads
 from sale_orders.family.record import FAMILIES, Family
 from sale_orders.settings import Settings
 
@@ -84,3 +87,26 @@ def prepare_engines(configs: Mapping[str, DatabaseConfig]) -> None:
         family.driver.prepare_engine(engine)
         treat_read_only_as_disconnect(engine)
         connect_one_host_at_a_time(engine)
+
+
+def standby_reads(family: Family, settings: Settings) -> tuple[StandbyReads, Engine | AsyncEngine | None]:
+    """Where `family`'s reads may go (`READ_DATABASE_URL`), and the standby engine to dispose of at shutdown.
+
+    The standby's engine is the family's driver's, with its own pool of the family's size: a read on the standby
+    holds a standby connection, not one of the primary's.
+    """
+    url = settings.standby_url
+    if url is None:
+        return StandbyReads(family.name), None
+    engine = family.driver.create_engine(
+        family.driver.url(url).render_as_string(hide_password=False),
+        pool_size=_pool_size(family, settings),
+        max_overflow=0,
+        pool_timeout=settings.pool_timeout,
+        pool_pre_ping=settings.pool_pre_ping,
+        connect_args=family.driver.connect_args(settings),
+    )
+    family.driver.prepare_engine(engine)
+    connect_one_host_at_a_time(engine)
+    bind = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    return StandbyReads(family.name, bind, settings.max_staleness_ms), engine

@@ -41,3 +41,16 @@ IdempotencyKey = Annotated[
         schema_extra={"one_of": None, "type": OpenAPIType.STRING},
     ),
 ]
+ConsistencyToken = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Consistency-Token",
+        pattern=r"^(0|[1-9][0-9]{0,17})$",
+        description=(
+            "read-your-writes: the newest `Consistency-Token` this client's writes were answered with. A standby "
+            "answers the read only once it has every transaction up to it, otherwise the primary does; without it a "
+            "standby may answer if it is at most MAX_STALENESS_MS behind. The SDK sends it by itself."
+        ),
+        schema_extra={"one_of": None, "type": OpenAPIType.STRING},
+    ),
+]

@@ -29,7 +29,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sale_orders.db.drivers import ASYNCPG, PSYCOPG2, Driver
 from sale_orders.db.session_configs import SQLModelAsyncConfig, sync_session_closer
+from sale_orders.family.reads import StandbyReads
 from sale_orders.web.bodies import JSONBodyDTO
+from sale_orders.web.encoded import CONSISTENCY_TOKEN
 from sale_orders.web.problems import problem_responses
 from sale_orders.web.row_gate import ROW_GATE
 
@@ -45,6 +47,14 @@ BODY: dict[str, Any] = {"dto": JSONBodyDTO, "return_dto": None}
 LOCATION = ResponseHeader(
     name="Location",
     description="the new resource's URL, in the family that created it (e.g. `/sync/order/7`)",
+    documentation_only=True,
+    required=True,
+)
+# Every write answers its consistency token (web/encoded.py), which a client sends with its reads.
+WRITTEN_TOKEN = ResponseHeader(
+    name=CONSISTENCY_TOKEN,
+    description="this write's consistency token: send the newest one with later reads (the `Consistency-Token`"
+    " request header) to read your own writes from any host; the SDK does",
     documentation_only=True,
     required=True,
 )
@@ -105,6 +115,26 @@ class Family:
         """Where the plugin keeps a request's session in the ASGI scope."""
         return f"_{self.name}_db_session"
 
+    @property
+    def reads_state_key(self) -> str:
+        """The app state key of the family's `StandbyReads` (where its reads may go)."""
+        return f"{self.name}_reads"
+
+    def inject(self, service: Callable[[Any, timedelta, StandbyReads], object]) -> Dependencies:
+        """A controller's dependencies: its `service`, on the family's session of the request and the app's state.
+
+        `db_session` is the family router's (the plugin's session of that family); the idempotency window and the
+        family's standby come from the app's state, a reserved argument rather than more dependencies: Litestar
+        resolves two dependencies of one level in an anyio task group, which cost every request 10-25 %
+        (`bench --ab`).
+        """
+        reads_key = self.reads_state_key
+
+        def provide_service(db_session: NamedDependency[Any], state: State) -> object:
+            return service(db_session, state[IDEMPOTENCY_WINDOW_STATE_KEY], state[reads_key])
+
+        return {"service": Provide(provide_service, sync_to_thread=False)}
+
     def _options(self, summary: str, description: str, problems: Iterable[int]) -> dict[str, Any]:
         responses = problem_responses([*AUTH_PROBLEMS, *problems])
         return {
@@ -120,17 +150,17 @@ class Family:
     def post(self, path: str, *, summary: str, description: str, problems: Iterable[int] = ()) -> post:
         """A create: 201 with the new resource and its URL in `Location`."""
         options = self._options(summary, description, [*BODY_PROBLEMS, *CHANGE_PROBLEMS, *problems])
-        return post(path, **options, **BODY, response_headers=[LOCATION])
+        return post(path, **options, **BODY, response_headers=[LOCATION, WRITTEN_TOKEN])
 
     def patch(self, path: str, *, summary: str, description: str, problems: Iterable[int] = ()) -> patch:
         """A change of one row: it waits for its turn with other changes of the row (web/row_gate.py)."""
         options = self._options(summary, description, [*BODY_PROBLEMS, *CHANGE_PROBLEMS, *problems])
-        return patch(path, **options, **BODY, middleware=[ROW_GATE])
+        return patch(path, **options, **BODY, middleware=[ROW_GATE], response_headers=[WRITTEN_TOKEN])
 
     def delete(self, path: str, *, summary: str, description: str, problems: Iterable[int] = ()) -> delete:
         """A delete of one row: it waits for its turn with other changes of the row (web/row_gate.py)."""
         options = self._options(summary, description, [*CHANGE_PROBLEMS, *problems])
-        return delete(path, **options, middleware=[ROW_GATE])
+        return delete(path, **options, middleware=[ROW_GATE], response_headers=[WRITTEN_TOKEN])
 
 
 SYNC = Family(
@@ -161,17 +191,3 @@ FAMILY_NAMES = tuple(family.name for family in FAMILIES)
 
 IDEMPOTENCY_WINDOW_STATE_KEY = "idempotency_window"
 """The app state key of how long an Idempotency-Key is remembered (`create_app` puts the setting there)."""
-
-
-def inject_service(service: Callable[[Any, timedelta], object]) -> Dependencies:
-    """A controller's dependencies: its `service`, on the family's session of the request and the app's settings.
-
-    `db_session` is the family router's (the plugin's session of that family); the idempotency window comes
-    from the app's state, a reserved argument rather than a second dependency: Litestar resolves two dependencies
-    of one level in an anyio task group, which cost every request 10-25 % (`bench --ab`).
-    """
-
-    def provide_service(db_session: NamedDependency[Any], state: State) -> object:
-        return service(db_session, state[IDEMPOTENCY_WINDOW_STATE_KEY])
-
-    return {"service": Provide(provide_service, sync_to_thread=False)}

@@ -26,6 +26,7 @@ from sqlalchemy.sql.dml import ReturningDelete, ReturningInsert, ReturningUpdate
 
 from sale_orders.db.queries.feed import HORIZON, api_columns, draw, settled
 from sale_orders.db.queries.idempotency import claim_key
+from sale_orders.db.queries.standby import WRITTEN, ended_so_far, on_standby, written
 from sale_orders.db.tables import CONTACT, PRODUCT, TAG
 
 
@@ -40,7 +41,7 @@ def _insert(table: Table, columns: Sequence[ColumnElement[Any]]) -> ReturningIns
     return (
         insert(table)
         .from_select(["id", HORIZON, *(column.name for column in columns[1:])], select(drawn, *values))
-        .returning(*columns)
+        .returning(*columns, written())
     )
 
 
@@ -63,7 +64,7 @@ def _insert_once(table: Table, columns: Sequence[ColumnElement[Any]]) -> Select[
         .returning(*columns)
         .cte("created")
     )
-    return select(created)
+    return select(created, written())
 
 
 @dataclass(frozen=True)
@@ -72,11 +73,16 @@ class RowStatements:
 
     Parameters: `item_id`; `after` (an id, 0 for the first page) and `limit`; the columns to insert or
     set, by name; and for `insert_once`, the Idempotency-Key's (`IdempotencyKey.parameters`). A page shows only
-    rows that no lower id can appear before (`feed.settled`).
+    rows that no lower id can appear before (`feed.settled`). Writes also return their consistency token
+    (`standby.WRITTEN`); the reads `..._on_standby` are refused by a standby not fresh enough (`standby.on_standby`).
     """
 
     by_id: Select[Any]
     page: Select[Any]
+    by_id_on_standby: Select[Any]
+    page_on_standby: Select[Any]
+    current: Select[Any]
+    """`by_id` on the primary with a token covering every transaction ended so far: a change of nothing."""
     insert: ReturningInsert[Any]
     insert_once: Select[Any]
     """`insert`, unless the Idempotency-Key was used: then no row."""
@@ -88,22 +94,39 @@ class RowStatements:
     def of(cls, table: Table) -> "RowStatements":
         item_id = bindparam("item_id", type_=BigInteger)
         columns = api_columns(table)
-        return cls(
-            by_id=select(*columns).where(table.c.id == item_id),
-            page=select(*columns)
+        by_id = select(*columns).where(table.c.id == item_id)
+        page = (
+            select(*columns)
             .where(table.c.id > bindparam("after"), settled(table))
             .order_by(table.c.id)
-            .limit(bindparam("limit")),
+            .limit(bindparam("limit"))
+        )
+        return cls(
+            by_id=by_id,
+            page=page,
+            by_id_on_standby=on_standby(by_id),
+            page_on_standby=on_standby(page),
+            current=by_id.add_columns(ended_so_far()),
             insert=_insert(table, columns),
             insert_once=_insert_once(table, columns),
-            update=update(table).where(table.c.id == item_id).returning(*columns),
-            delete=delete(table).where(table.c.id == item_id).returning(table.c.id),
+            update=update(table).where(table.c.id == item_id).returning(*columns, written()),
+            delete=delete(table).where(table.c.id == item_id).returning(table.c.id, written()),
         )
 
 
 def row_dict(row: Row[Any] | None) -> dict[str, Any] | None:
-    """A row of these statements as the JSON object of its resource, or None."""
-    return None if row is None else row._asdict()
+    """A row of these statements as the JSON object of its resource (without a write's token), or None."""
+    if row is None:
+        return None
+    values = row._asdict()
+    values.pop(WRITTEN, None)
+    return values
+
+
+def token_of(row: Row[Any]) -> int:
+    """The consistency token a write statement returned with its row (`standby.WRITTEN`)."""
+    token: int = getattr(row, WRITTEN)
+    return token
 
 
 CONTACTS: Final = RowStatements.of(CONTACT)

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.sql.dml import ReturningDelete
 
+from sale_orders.db.queries.standby import WRITTEN, ended_so_far
 from sale_orders.db.tables import IDEMPOTENCY_KEY
 
 _KEY_SCOPE = bindparam("key_scope", type_=String)
@@ -97,8 +98,12 @@ STORED_FOR_KEY: Final = select(
     IDEMPOTENCY_KEY.c.fingerprint,
     IDEMPOTENCY_KEY.c.response,
     (~expired()).label("live"),
+    ended_so_far(),
 ).where(IDEMPOTENCY_KEY.c.scope == _KEY_SCOPE, IDEMPOTENCY_KEY.c.key == _KEY)
-"""What was stored with a key when it was claimed (rows for `stored_for_key`). Parameters: the key's."""
+"""What was stored with a key when it was claimed (rows for `stored_for_key`). Parameters: the key's.
+
+Its consistency token covers every transaction that has ended, the one that created with the key included.
+"""
 
 
 @dataclass(frozen=True)
@@ -108,13 +113,14 @@ class StoredForKey:
     fingerprint: str
     answer: Any
     live: bool
+    token: int
 
 
 def stored_for_key(row: Row[Any] | None) -> StoredForKey | None:
     """The row of `STORED_FOR_KEY`, or None when the key is not stored."""
     if row is None:
         return None
-    return StoredForKey(row.fingerprint, row.response, bool(row.live))
+    return StoredForKey(row.fingerprint, row.response, bool(row.live), getattr(row, WRITTEN))
 
 
 def purge_expired(window: timedelta, batch_size: int) -> ReturningDelete[str]:

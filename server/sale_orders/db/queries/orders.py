@@ -41,6 +41,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from sale_orders.db.queries.feed import HORIZON, draw, settled
 from sale_orders.db.queries.idempotency import claim_key
+from sale_orders.db.queries.standby import on_standby, written
 from sale_orders.db.tables import CONTACT, LINE, ORDER, ORDER_TAG, PRODUCT, TAG, OrderTable, TagTable
 from sale_orders.domain import order_json, schemas
 
@@ -92,20 +93,27 @@ def split_order_rows(
 
 _ORDER_HEADS = select(ORDER.c.id, ORDER.c.name, ORDER.c.contact_id)
 
-ORDER_BY_ID: Final = _orders_with_lines_and_tags(_ORDER_HEADS.where(ORDER.c.id == _ORDER_ID))
-"""One order with its lines and tags (rows for `split_order_rows`). Parameter: `order_id`."""
-
-ORDER_PAGE: Final = _orders_with_lines_and_tags(
+_ONE_HEAD = _ORDER_HEADS.where(ORDER.c.id == _ORDER_ID)
+_PAGE_HEADS = (
     _ORDER_HEADS.where(ORDER.c.id > bindparam("after"), settled(ORDER)).order_by(ORDER.c.id).limit(bindparam("limit"))
 )
+
+ORDER_BY_ID: Final = _orders_with_lines_and_tags(_ONE_HEAD)
+"""One order with its lines and tags (rows for `split_order_rows`). Parameter: `order_id`."""
+ORDER_BY_ID_ON_STANDBY: Final = _orders_with_lines_and_tags(on_standby(_ONE_HEAD))
+"""`ORDER_BY_ID`, refused by a standby not fresh enough (`standby.on_standby`: two parameters more)."""
+
+ORDER_PAGE: Final = _orders_with_lines_and_tags(_PAGE_HEADS)
 """A keyset page of orders with their lines and tags (rows for `split_order_rows`).
 
 Parameters: `after` (an id, 0 for the first page) and `limit`. Only orders no lower id can appear before
 (`feed.settled`): a client following `after` never skips one.
 """
+ORDER_PAGE_ON_STANDBY: Final = _orders_with_lines_and_tags(on_standby(_PAGE_HEADS))
+"""`ORDER_PAGE`, refused by a standby not fresh enough (`standby.on_standby`: two parameters more)."""
 
-DELETE_ORDER: Final = delete(ORDER).where(ORDER.c.id == _ORDER_ID).returning(ORDER.c.id)
-"""Parameter: `order_id`; returns the id if there was such an order."""
+DELETE_ORDER: Final = delete(ORDER).where(ORDER.c.id == _ORDER_ID).returning(ORDER.c.id, written())
+"""Parameter: `order_id`; returns the id and the consistency token if there was such an order."""
 
 
 _CONTACT_ID = bindparam("contact_id", type_=BigInteger)
@@ -157,6 +165,25 @@ MISSING_REFERENCES: Final = _missing_references()
 
 Parameters: `contact_id` (or None), `product_ids`, `tag_ids` (`reference_parameters`).
 """
+WRITTEN_KIND: Final = "written"
+CHANGE_REFERENCES: Final[CompoundSelect[Any]] = union_all(
+    _missing_references(), select(literal_column(f"'{WRITTEN_KIND}'"), written())
+)
+"""`MISSING_REFERENCES` for a change of an order, with one row more: (`WRITTEN_KIND`, the change's token).
+
+The change's transaction takes its id here, a little before its first write: its token costs no round trip.
+"""
+
+
+def change_check(rows: Iterable[tuple[Any, ...]]) -> tuple[int, list[tuple[str, int]]]:
+    """The rows of `CHANGE_REFERENCES`: the change's consistency token, and the (kind, id) of what is missing."""
+    token, missing = 0, []
+    for kind, item_id in rows:
+        if kind == WRITTEN_KIND:
+            token = item_id
+        else:
+            missing.append((kind, item_id))
+    return token, missing
 
 
 def reference_parameters(
@@ -200,8 +227,9 @@ def _new_lines_and_tags(new_order: CTE) -> tuple[CTE, CTE]:
     return returned_lines.cte("new_lines"), new_tags.returning(ORDER_TAG.c.order_id, ORDER_TAG.c.tag_id).cte("new_tags")
 
 
-_MISSING = 3
-"""The kind of a row of `_creation_outcome` naming a missing reference (0-2 are `_orders_with_lines_and_tags`')."""
+_MISSING, _WRITTEN = 3, 4
+"""The kinds of a row of `_creation_outcome` naming a missing reference, and carrying the consistency token (0-2
+are `_orders_with_lines_and_tags`')."""
 
 
 def _creation_outcome(head: Selectable, columns: list[str], missing: CTE) -> CompoundSelect[Any]:
@@ -209,7 +237,8 @@ def _creation_outcome(head: Selectable, columns: list[str], missing: CTE) -> Com
 
     The new order, lines and tags come back as they were stored, in the rows `_orders_with_lines_and_tags` reads
     (kinds 0-2), so that a create is answered exactly as a read of the order would be; then a kind-3 row per
-    missing reference, `(3, None, None, id, None, None, kind)`.
+    missing reference, `(3, None, None, id, None, None, kind)`, and when the order was made, a kind-4 row with the
+    create's consistency token, `(4, None, token, None, None, None, None)`.
     """
     new_order = (
         insert(ORDER)
@@ -218,7 +247,7 @@ def _creation_outcome(head: Selectable, columns: list[str], missing: CTE) -> Com
         .cte("new_order")
     )
     new_lines, new_tags = _new_lines_and_tags(new_order)
-    kind = [literal_column(str(number), Integer).label("kind") for number in (0, 1, 2, _MISSING)]
+    kind = [literal_column(str(number), Integer).label("kind") for number in (0, 1, 2, _MISSING, _WRITTEN)]
     no_id, no_quantity, no_price = cast(null(), BigInteger), cast(null(), Integer), cast(null(), _PRICE)
     outcome = union_all(
         select(
@@ -237,6 +266,9 @@ def _creation_outcome(head: Selectable, columns: list[str], missing: CTE) -> Com
             new_tags, TAG, TAG.c.id == new_tags.c.tag_id
         ),
         select(kind[3], no_id, no_id, missing.c.id, no_quantity, no_price, missing.c.kind),
+        select(kind[4], no_id, written(), no_id, no_quantity, no_price, cast(null(), String)).where(
+            exists(new_order.select())
+        ),
     )
     return outcome.order_by(literal_column("1"), literal_column("3"))
 
@@ -288,12 +320,14 @@ class OrderCreation:
         lines: its lines as stored.
         tags: its tags as stored.
         missing: the (kind, id) of each reference that does not exist (then nothing was created).
+        token: the create's consistency token (`standby`), when it created.
     """
 
     order: order_json.OrderRow | None
     lines: list[order_json.LineRow] = field(default_factory=list)
     tags: list[order_json.TagRow] = field(default_factory=list)
     missing: list[tuple[str, int]] = field(default_factory=list)
+    token: int | None = None
 
     @property
     def order_id(self) -> int | None:
@@ -307,14 +341,16 @@ class OrderCreation:
 
 def order_creation(rows: Iterable[tuple[Any, ...]]) -> OrderCreation:
     """The outcome in the rows of `CREATE_ORDER` or `CREATE_ORDER_ONCE` (`_creation_outcome`)."""
-    stored, missing = [], []
+    stored, missing, token = [], [], None
     for row in rows:
         if row[0] == _MISSING:
             missing.append((row[6], row[3]))
+        elif row[0] == _WRITTEN:
+            token = row[2]
         else:
             stored.append(row)
     heads, lines, tags = split_order_rows(stored)
-    return OrderCreation(heads[0] if heads else None, lines, tags, missing)
+    return OrderCreation(heads[0] if heads else None, lines, tags, missing, token)
 
 
 def tags_by_id(tag_ids: Sequence[int]) -> SelectOfScalar[TagTable]:

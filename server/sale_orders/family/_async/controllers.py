@@ -3,23 +3,23 @@
 Services answer with the JSON document already encoded; `EncodedJSON[X]` documents it as the schema `X`.
 """
 
-from litestar import Controller
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from sale_orders.domain import limits, schemas
 from sale_orders.family import operations
 from sale_orders.family._async import services as async_services
-from sale_orders.family.params import After, IdempotencyKey, ItemId, Limit
-from sale_orders.family.record import ASYNC, inject_service
-from sale_orders.web.encoded import EncodedJSON
+from sale_orders.family.params import After, ConsistencyToken, IdempotencyKey, ItemId, Limit
+from sale_orders.family.record import ASYNC
+from sale_orders.web.encoded import EncodedJSON, deleted
 
 _PAGE = limits.DEFAULT_PAGE_SIZE
 
 
 class ContactController(Controller):
     path = "/contact"
-    dependencies = inject_service(async_services.ContactService)
+    dependencies = ASYNC.inject(async_services.ContactService)
 
     @ASYNC.post(
         "/",
@@ -41,9 +41,13 @@ class ContactController(Controller):
         description=operations.LIST_CONTACTS,
     )
     async def list_contacts(
-        self, service: NamedDependency[async_services.ContactService], after: After = 0, limit: Limit = _PAGE
+        self,
+        service: NamedDependency[async_services.ContactService],
+        after: After = 0,
+        limit: Limit = _PAGE,
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[list[schemas.Contact]]:
-        return EncodedJSON(await service.page(after, limit))
+        return EncodedJSON(await service.page(after, limit, consistency_token))
 
     @ASYNC.get(
         "/{item_id:int}",
@@ -52,9 +56,12 @@ class ContactController(Controller):
         problems=[404],
     )
     async def get_contact(
-        self, item_id: ItemId, service: NamedDependency[async_services.ContactService]
+        self,
+        item_id: ItemId,
+        service: NamedDependency[async_services.ContactService],
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[schemas.Contact]:
-        return EncodedJSON(await service.get(item_id))
+        return EncodedJSON(await service.get(item_id, consistency_token))
 
     @ASYNC.patch(
         "/{item_id:int}",
@@ -68,7 +75,7 @@ class ContactController(Controller):
         data: JSONBody[schemas.ContactUpdate],
         service: NamedDependency[async_services.ContactService],
     ) -> EncodedJSON[schemas.Contact]:
-        return EncodedJSON(await service.update(item_id, data))
+        return EncodedJSON.written(await service.update(item_id, data))
 
     @ASYNC.delete(
         "/{item_id:int}",
@@ -76,13 +83,15 @@ class ContactController(Controller):
         description=operations.DELETE_CONTACT,
         problems=[404, 409],
     )
-    async def delete_contact(self, item_id: ItemId, service: NamedDependency[async_services.ContactService]) -> None:
-        await service.delete(item_id)
+    async def delete_contact(
+        self, item_id: ItemId, service: NamedDependency[async_services.ContactService]
+    ) -> Response[None]:
+        return deleted(await service.delete(item_id))
 
 
 class ProductController(Controller):
     path = "/product"
-    dependencies = inject_service(async_services.ProductService)
+    dependencies = ASYNC.inject(async_services.ProductService)
 
     @ASYNC.post(
         "/",
@@ -104,9 +113,13 @@ class ProductController(Controller):
         description=operations.LIST_PRODUCTS,
     )
     async def list_products(
-        self, service: NamedDependency[async_services.ProductService], after: After = 0, limit: Limit = _PAGE
+        self,
+        service: NamedDependency[async_services.ProductService],
+        after: After = 0,
+        limit: Limit = _PAGE,
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[list[schemas.Product]]:
-        return EncodedJSON(await service.page(after, limit))
+        return EncodedJSON(await service.page(after, limit, consistency_token))
 
     @ASYNC.get(
         "/{item_id:int}",
@@ -115,9 +128,12 @@ class ProductController(Controller):
         problems=[404],
     )
     async def get_product(
-        self, item_id: ItemId, service: NamedDependency[async_services.ProductService]
+        self,
+        item_id: ItemId,
+        service: NamedDependency[async_services.ProductService],
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[schemas.Product]:
-        return EncodedJSON(await service.get(item_id))
+        return EncodedJSON(await service.get(item_id, consistency_token))
 
     @ASYNC.patch(
         "/{item_id:int}",
@@ -131,7 +147,7 @@ class ProductController(Controller):
         data: JSONBody[schemas.ProductUpdate],
         service: NamedDependency[async_services.ProductService],
     ) -> EncodedJSON[schemas.Product]:
-        return EncodedJSON(await service.update(item_id, data))
+        return EncodedJSON.written(await service.update(item_id, data))
 
     @ASYNC.delete(
         "/{item_id:int}",
@@ -139,13 +155,15 @@ class ProductController(Controller):
         description=operations.DELETE_PRODUCT,
         problems=[404, 409],
     )
-    async def delete_product(self, item_id: ItemId, service: NamedDependency[async_services.ProductService]) -> None:
-        await service.delete(item_id)
+    async def delete_product(
+        self, item_id: ItemId, service: NamedDependency[async_services.ProductService]
+    ) -> Response[None]:
+        return deleted(await service.delete(item_id))
 
 
 class TagController(Controller):
     path = "/tag"
-    dependencies = inject_service(async_services.TagService)
+    dependencies = ASYNC.inject(async_services.TagService)
 
     @ASYNC.post(
         "/",
@@ -167,9 +185,13 @@ class TagController(Controller):
         description=operations.LIST_TAGS,
     )
     async def list_tags(
-        self, service: NamedDependency[async_services.TagService], after: After = 0, limit: Limit = _PAGE
+        self,
+        service: NamedDependency[async_services.TagService],
+        after: After = 0,
+        limit: Limit = _PAGE,
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[list[schemas.Tag]]:
-        return EncodedJSON(await service.page(after, limit))
+        return EncodedJSON(await service.page(after, limit, consistency_token))
 
     @ASYNC.get(
         "/{item_id:int}",
@@ -178,9 +200,12 @@ class TagController(Controller):
         problems=[404],
     )
     async def get_tag(
-        self, item_id: ItemId, service: NamedDependency[async_services.TagService]
+        self,
+        item_id: ItemId,
+        service: NamedDependency[async_services.TagService],
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[schemas.Tag]:
-        return EncodedJSON(await service.get(item_id))
+        return EncodedJSON(await service.get(item_id, consistency_token))
 
     @ASYNC.patch(
         "/{item_id:int}",
@@ -191,7 +216,7 @@ class TagController(Controller):
     async def update_tag(
         self, item_id: ItemId, data: JSONBody[schemas.TagUpdate], service: NamedDependency[async_services.TagService]
     ) -> EncodedJSON[schemas.Tag]:
-        return EncodedJSON(await service.update(item_id, data))
+        return EncodedJSON.written(await service.update(item_id, data))
 
     @ASYNC.delete(
         "/{item_id:int}",
@@ -199,13 +224,13 @@ class TagController(Controller):
         description=operations.DELETE_TAG,
         problems=[404, 409],
     )
-    async def delete_tag(self, item_id: ItemId, service: NamedDependency[async_services.TagService]) -> None:
-        await service.delete(item_id)
+    async def delete_tag(self, item_id: ItemId, service: NamedDependency[async_services.TagService]) -> Response[None]:
+        return deleted(await service.delete(item_id))
 
 
 class OrderController(Controller):
     path = "/order"
-    dependencies = inject_service(async_services.OrderService)
+    dependencies = ASYNC.inject(async_services.OrderService)
 
     @ASYNC.post(
         "/",
@@ -227,9 +252,13 @@ class OrderController(Controller):
         description=operations.LIST_ORDERS,
     )
     async def list_orders(
-        self, service: NamedDependency[async_services.OrderService], after: After = 0, limit: Limit = _PAGE
+        self,
+        service: NamedDependency[async_services.OrderService],
+        after: After = 0,
+        limit: Limit = _PAGE,
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[list[schemas.Order]]:
-        return EncodedJSON(await service.page(after, limit))
+        return EncodedJSON(await service.page(after, limit, consistency_token))
 
     @ASYNC.get(
         "/{item_id:int}",
@@ -238,9 +267,12 @@ class OrderController(Controller):
         problems=[404],
     )
     async def get_order(
-        self, item_id: ItemId, service: NamedDependency[async_services.OrderService]
+        self,
+        item_id: ItemId,
+        service: NamedDependency[async_services.OrderService],
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[schemas.Order]:
-        return EncodedJSON(await service.get(item_id))
+        return EncodedJSON(await service.get(item_id, consistency_token))
 
     @ASYNC.patch(
         "/{item_id:int}",
@@ -254,7 +286,7 @@ class OrderController(Controller):
         data: JSONBody[schemas.OrderUpdate],
         service: NamedDependency[async_services.OrderService],
     ) -> EncodedJSON[schemas.Order]:
-        return EncodedJSON(await service.update(item_id, data))
+        return EncodedJSON.written(await service.update(item_id, data))
 
     @ASYNC.delete(
         "/{item_id:int}",
@@ -262,8 +294,10 @@ class OrderController(Controller):
         description=operations.DELETE_ORDER,
         problems=[404],
     )
-    async def delete_order(self, item_id: ItemId, service: NamedDependency[async_services.OrderService]) -> None:
-        await service.delete(item_id)
+    async def delete_order(
+        self, item_id: ItemId, service: NamedDependency[async_services.OrderService]
+    ) -> Response[None]:
+        return deleted(await service.delete(item_id))
 
 
 CONTROLLERS = [ContactController, ProductController, TagController, OrderController]

@@ -8,16 +8,16 @@ with another body is refused. A create that fails stores no key. A key expires a
 (given to the services by the app): a retry after that is a new request.
 """
 
-from typing import Any
-
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from sale_orders.db.queries.idempotency import STORED_FOR_KEY, IdempotencyKey, stored_for_key
+from sale_orders.db.queries.idempotency import STORED_FOR_KEY, IdempotencyKey, StoredForKey, stored_for_key
 from sale_orders.domain.errors import KeyReusedError
 
 
-async def stored_answer(connection: AsyncConnection, key: IdempotencyKey, *, claim_refused: bool) -> Any | None:
-    """What was stored with `key` when it was claimed, or None if it is not claimed.
+async def stored_answer(
+    connection: AsyncConnection, key: IdempotencyKey, *, claim_refused: bool
+) -> StoredForKey | None:
+    """What was stored with `key` when it was claimed (and a consistency token covering it), or None if unclaimed.
 
     Args:
         connection: where the create ran.
@@ -34,4 +34,4 @@ async def stored_answer(connection: AsyncConnection, key: IdempotencyKey, *, cla
         return None
     if stored.fingerprint != key.fingerprint:
         raise KeyReusedError(f"Idempotency-Key {key.key!r} was already used for a different {key.scope}")
-    return stored.answer
+    return stored

@@ -5,23 +5,23 @@
 Services answer with the JSON document already encoded; `EncodedJSON[X]` documents it as the schema `X`.
 """
 
-from litestar import Controller
+from litestar import Controller, Response
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from sale_orders.domain import limits, schemas
 from sale_orders.family import operations
 from sale_orders.family._sync import services
-from sale_orders.family.params import After, IdempotencyKey, ItemId, Limit
-from sale_orders.family.record import SYNC, inject_service
-from sale_orders.web.encoded import EncodedJSON
+from sale_orders.family.params import After, ConsistencyToken, IdempotencyKey, ItemId, Limit
+from sale_orders.family.record import SYNC
+from sale_orders.web.encoded import EncodedJSON, deleted
 
 _PAGE = limits.DEFAULT_PAGE_SIZE
 
 
 class ContactController(Controller):
     path = "/contact"
-    dependencies = inject_service(services.ContactService)
+    dependencies = SYNC.inject(services.ContactService)
 
     @SYNC.post(
         "/",
@@ -43,9 +43,13 @@ class ContactController(Controller):
         description=operations.LIST_CONTACTS,
     )
     def list_contacts(
-        self, service: NamedDependency[services.ContactService], after: After = 0, limit: Limit = _PAGE
+        self,
+        service: NamedDependency[services.ContactService],
+        after: After = 0,
+        limit: Limit = _PAGE,
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[list[schemas.Contact]]:
-        return EncodedJSON(service.page(after, limit))
+        return EncodedJSON(service.page(after, limit, consistency_token))
 
     @SYNC.get(
         "/{item_id:int}",
@@ -54,9 +58,12 @@ class ContactController(Controller):
         problems=[404],
     )
     def get_contact(
-        self, item_id: ItemId, service: NamedDependency[services.ContactService]
+        self,
+        item_id: ItemId,
+        service: NamedDependency[services.ContactService],
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[schemas.Contact]:
-        return EncodedJSON(service.get(item_id))
+        return EncodedJSON(service.get(item_id, consistency_token))
 
     @SYNC.patch(
         "/{item_id:int}",
@@ -70,7 +77,7 @@ class ContactController(Controller):
         data: JSONBody[schemas.ContactUpdate],
         service: NamedDependency[services.ContactService],
     ) -> EncodedJSON[schemas.Contact]:
-        return EncodedJSON(service.update(item_id, data))
+        return EncodedJSON.written(service.update(item_id, data))
 
     @SYNC.delete(
         "/{item_id:int}",
@@ -78,13 +85,13 @@ class ContactController(Controller):
         description=operations.DELETE_CONTACT,
         problems=[404, 409],
     )
-    def delete_contact(self, item_id: ItemId, service: NamedDependency[services.ContactService]) -> None:
-        service.delete(item_id)
+    def delete_contact(self, item_id: ItemId, service: NamedDependency[services.ContactService]) -> Response[None]:
+        return deleted(service.delete(item_id))
 
 
 class ProductController(Controller):
     path = "/product"
-    dependencies = inject_service(services.ProductService)
+    dependencies = SYNC.inject(services.ProductService)
 
     @SYNC.post(
         "/",
@@ -106,9 +113,13 @@ class ProductController(Controller):
         description=operations.LIST_PRODUCTS,
     )
     def list_products(
-        self, service: NamedDependency[services.ProductService], after: After = 0, limit: Limit = _PAGE
+        self,
+        service: NamedDependency[services.ProductService],
+        after: After = 0,
+        limit: Limit = _PAGE,
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[list[schemas.Product]]:
-        return EncodedJSON(service.page(after, limit))
+        return EncodedJSON(service.page(after, limit, consistency_token))
 
     @SYNC.get(
         "/{item_id:int}",
@@ -117,9 +128,12 @@ class ProductController(Controller):
         problems=[404],
     )
     def get_product(
-        self, item_id: ItemId, service: NamedDependency[services.ProductService]
+        self,
+        item_id: ItemId,
+        service: NamedDependency[services.ProductService],
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[schemas.Product]:
-        return EncodedJSON(service.get(item_id))
+        return EncodedJSON(service.get(item_id, consistency_token))
 
     @SYNC.patch(
         "/{item_id:int}",
@@ -133,7 +147,7 @@ class ProductController(Controller):
         data: JSONBody[schemas.ProductUpdate],
         service: NamedDependency[services.ProductService],
     ) -> EncodedJSON[schemas.Product]:
-        return EncodedJSON(service.update(item_id, data))
+        return EncodedJSON.written(service.update(item_id, data))
 
     @SYNC.delete(
         "/{item_id:int}",
@@ -141,13 +155,13 @@ class ProductController(Controller):
         description=operations.DELETE_PRODUCT,
         problems=[404, 409],
     )
-    def delete_product(self, item_id: ItemId, service: NamedDependency[services.ProductService]) -> None:
-        service.delete(item_id)
+    def delete_product(self, item_id: ItemId, service: NamedDependency[services.ProductService]) -> Response[None]:
+        return deleted(service.delete(item_id))
 
 
 class TagController(Controller):
     path = "/tag"
-    dependencies = inject_service(services.TagService)
+    dependencies = SYNC.inject(services.TagService)
 
     @SYNC.post(
         "/",
@@ -169,9 +183,13 @@ class TagController(Controller):
         description=operations.LIST_TAGS,
     )
     def list_tags(
-        self, service: NamedDependency[services.TagService], after: After = 0, limit: Limit = _PAGE
+        self,
+        service: NamedDependency[services.TagService],
+        after: After = 0,
+        limit: Limit = _PAGE,
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[list[schemas.Tag]]:
-        return EncodedJSON(service.page(after, limit))
+        return EncodedJSON(service.page(after, limit, consistency_token))
 
     @SYNC.get(
         "/{item_id:int}",
@@ -179,8 +197,13 @@ class TagController(Controller):
         description=operations.GET_TAG,
         problems=[404],
     )
-    def get_tag(self, item_id: ItemId, service: NamedDependency[services.TagService]) -> EncodedJSON[schemas.Tag]:
-        return EncodedJSON(service.get(item_id))
+    def get_tag(
+        self,
+        item_id: ItemId,
+        service: NamedDependency[services.TagService],
+        consistency_token: ConsistencyToken = None,
+    ) -> EncodedJSON[schemas.Tag]:
+        return EncodedJSON(service.get(item_id, consistency_token))
 
     @SYNC.patch(
         "/{item_id:int}",
@@ -191,7 +214,7 @@ class TagController(Controller):
     def update_tag(
         self, item_id: ItemId, data: JSONBody[schemas.TagUpdate], service: NamedDependency[services.TagService]
     ) -> EncodedJSON[schemas.Tag]:
-        return EncodedJSON(service.update(item_id, data))
+        return EncodedJSON.written(service.update(item_id, data))
 
     @SYNC.delete(
         "/{item_id:int}",
@@ -199,13 +222,13 @@ class TagController(Controller):
         description=operations.DELETE_TAG,
         problems=[404, 409],
     )
-    def delete_tag(self, item_id: ItemId, service: NamedDependency[services.TagService]) -> None:
-        service.delete(item_id)
+    def delete_tag(self, item_id: ItemId, service: NamedDependency[services.TagService]) -> Response[None]:
+        return deleted(service.delete(item_id))
 
 
 class OrderController(Controller):
     path = "/order"
-    dependencies = inject_service(services.OrderService)
+    dependencies = SYNC.inject(services.OrderService)
 
     @SYNC.post(
         "/",
@@ -227,9 +250,13 @@ class OrderController(Controller):
         description=operations.LIST_ORDERS,
     )
     def list_orders(
-        self, service: NamedDependency[services.OrderService], after: After = 0, limit: Limit = _PAGE
+        self,
+        service: NamedDependency[services.OrderService],
+        after: After = 0,
+        limit: Limit = _PAGE,
+        consistency_token: ConsistencyToken = None,
     ) -> EncodedJSON[list[schemas.Order]]:
-        return EncodedJSON(service.page(after, limit))
+        return EncodedJSON(service.page(after, limit, consistency_token))
 
     @SYNC.get(
         "/{item_id:int}",
@@ -237,8 +264,13 @@ class OrderController(Controller):
         description=operations.GET_ORDER,
         problems=[404],
     )
-    def get_order(self, item_id: ItemId, service: NamedDependency[services.OrderService]) -> EncodedJSON[schemas.Order]:
-        return EncodedJSON(service.get(item_id))
+    def get_order(
+        self,
+        item_id: ItemId,
+        service: NamedDependency[services.OrderService],
+        consistency_token: ConsistencyToken = None,
+    ) -> EncodedJSON[schemas.Order]:
+        return EncodedJSON(service.get(item_id, consistency_token))
 
     @SYNC.patch(
         "/{item_id:int}",
@@ -252,7 +284,7 @@ class OrderController(Controller):
         data: JSONBody[schemas.OrderUpdate],
         service: NamedDependency[services.OrderService],
     ) -> EncodedJSON[schemas.Order]:
-        return EncodedJSON(service.update(item_id, data))
+        return EncodedJSON.written(service.update(item_id, data))
 
     @SYNC.delete(
         "/{item_id:int}",
@@ -260,8 +292,8 @@ class OrderController(Controller):
         description=operations.DELETE_ORDER,
         problems=[404],
     )
-    def delete_order(self, item_id: ItemId, service: NamedDependency[services.OrderService]) -> None:
-        service.delete(item_id)
+    def delete_order(self, item_id: ItemId, service: NamedDependency[services.OrderService]) -> Response[None]:
+        return deleted(service.delete(item_id))
 
 
 CONTROLLERS = [ContactController, ProductController, TagController, OrderController]

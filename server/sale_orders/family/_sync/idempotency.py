@@ -10,16 +10,14 @@ with another body is refused. A create that fails stores no key. A key expires a
 (given to the services by the app): a retry after that is a new request.
 """
 
-from typing import Any
-
 from sqlalchemy.engine import Connection
 
-from sale_orders.db.queries.idempotency import STORED_FOR_KEY, IdempotencyKey, stored_for_key
+from sale_orders.db.queries.idempotency import STORED_FOR_KEY, IdempotencyKey, StoredForKey, stored_for_key
 from sale_orders.domain.errors import KeyReusedError
 
 
-def stored_answer(connection: Connection, key: IdempotencyKey, *, claim_refused: bool) -> Any | None:
-    """What was stored with `key` when it was claimed, or None if it is not claimed.
+def stored_answer(connection: Connection, key: IdempotencyKey, *, claim_refused: bool) -> StoredForKey | None:
+    """What was stored with `key` when it was claimed (and a consistency token covering it), or None if unclaimed.
 
     Args:
         connection: where the create ran.
@@ -36,4 +34,4 @@ def stored_answer(connection: Connection, key: IdempotencyKey, *, claim_refused:
         return None
     if stored.fingerprint != key.fingerprint:
         raise KeyReusedError(f"Idempotency-Key {key.key!r} was already used for a different {key.scope}")
-    return stored.answer
+    return stored

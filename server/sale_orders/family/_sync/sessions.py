@@ -6,11 +6,14 @@ PostgreSQL runs every statement atomically, so an operation that is one statemen
 COMMIT around it: in autocommit it is one round trip instead of three. Behind PgBouncer asyncpg needs the
 transaction even for one statement: `family/databases.py` says so in the session's `info`. (Changing an order,
 several statements that must all happen or none, runs in `session.begin()`.)
+
+A read may run on a standby (`db/queries/standby.py`): the same, on a connection of the standby's engine.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -18,7 +21,12 @@ from sale_orders.db.session_configs import SINGLE_STATEMENT
 
 
 @contextmanager
-def one_statement(session: Session) -> Iterator[Connection]:
-    """The session's connection for an operation that is a single statement: in autocommit, where it can."""
+def one_statement(session: Session, standby: Engine | None = None) -> Iterator[Connection]:
+    """The session's connection for an operation that is a single statement: in autocommit, where it can.
+
+    On a standby when `standby` is given (the engine as the session's own binds are: `StandbyReads.bind`), else
+    on the session's own database, the primary.
+    """
+    bind = {} if standby is None else {"bind_arguments": {"bind": standby}}
     with session.begin():
-        yield session.connection(execution_options=session.info[SINGLE_STATEMENT])
+        yield session.connection(execution_options=session.info[SINGLE_STATEMENT], **bind)

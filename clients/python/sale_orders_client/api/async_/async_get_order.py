@@ -8,12 +8,17 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.order import Order
 from ...models.problem_details import ProblemDetails
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     item_id: int,
+    *,
+    consistency_token: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(consistency_token, Unset):
+        headers["Consistency-Token"] = consistency_token
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -22,6 +27,7 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -87,6 +93,7 @@ def sync_detailed(
     item_id: int,
     *,
     client: AuthenticatedClient,
+    consistency_token: str | Unset = UNSET,
 ) -> Response[Order | ProblemDetails]:
     """Read a sale order
 
@@ -94,6 +101,10 @@ def sync_detailed(
 
     Args:
         item_id (int): the resource's id
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -105,6 +116,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         item_id=item_id,
+        consistency_token=consistency_token,
     )
 
     response = client.get_httpx_client().request(
@@ -118,6 +130,7 @@ def sync(
     item_id: int,
     *,
     client: AuthenticatedClient,
+    consistency_token: str | Unset = UNSET,
 ) -> Order | ProblemDetails | None:
     """Read a sale order
 
@@ -125,6 +138,10 @@ def sync(
 
     Args:
         item_id (int): the resource's id
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -137,6 +154,7 @@ def sync(
     return sync_detailed(
         item_id=item_id,
         client=client,
+        consistency_token=consistency_token,
     ).parsed
 
 
@@ -144,6 +162,7 @@ async def asyncio_detailed(
     item_id: int,
     *,
     client: AuthenticatedClient,
+    consistency_token: str | Unset = UNSET,
 ) -> Response[Order | ProblemDetails]:
     """Read a sale order
 
@@ -151,6 +170,10 @@ async def asyncio_detailed(
 
     Args:
         item_id (int): the resource's id
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -162,6 +185,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         item_id=item_id,
+        consistency_token=consistency_token,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -173,6 +197,7 @@ async def asyncio(
     item_id: int,
     *,
     client: AuthenticatedClient,
+    consistency_token: str | Unset = UNSET,
 ) -> Order | ProblemDetails | None:
     """Read a sale order
 
@@ -180,6 +205,10 @@ async def asyncio(
 
     Args:
         item_id (int): the resource's id
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -193,5 +222,6 @@ async def asyncio(
         await asyncio_detailed(
             item_id=item_id,
             client=client,
+            consistency_token=consistency_token,
         )
     ).parsed

@@ -8,12 +8,17 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.problem_details import ProblemDetails
 from ...models.product import Product
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
     item_id: int,
+    *,
+    consistency_token: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(consistency_token, Unset):
+        headers["Consistency-Token"] = consistency_token
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -22,6 +27,7 @@ def _get_kwargs(
         ),
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -89,6 +95,7 @@ def sync_detailed(
     item_id: int,
     *,
     client: AuthenticatedClient,
+    consistency_token: str | Unset = UNSET,
 ) -> Response[ProblemDetails | Product]:
     """Read a product
 
@@ -96,6 +103,10 @@ def sync_detailed(
 
     Args:
         item_id (int): the resource's id
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -107,6 +118,7 @@ def sync_detailed(
 
     kwargs = _get_kwargs(
         item_id=item_id,
+        consistency_token=consistency_token,
     )
 
     response = client.get_httpx_client().request(
@@ -120,6 +132,7 @@ def sync(
     item_id: int,
     *,
     client: AuthenticatedClient,
+    consistency_token: str | Unset = UNSET,
 ) -> ProblemDetails | Product | None:
     """Read a product
 
@@ -127,6 +140,10 @@ def sync(
 
     Args:
         item_id (int): the resource's id
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -139,6 +156,7 @@ def sync(
     return sync_detailed(
         item_id=item_id,
         client=client,
+        consistency_token=consistency_token,
     ).parsed
 
 
@@ -146,6 +164,7 @@ async def asyncio_detailed(
     item_id: int,
     *,
     client: AuthenticatedClient,
+    consistency_token: str | Unset = UNSET,
 ) -> Response[ProblemDetails | Product]:
     """Read a product
 
@@ -153,6 +172,10 @@ async def asyncio_detailed(
 
     Args:
         item_id (int): the resource's id
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -164,6 +187,7 @@ async def asyncio_detailed(
 
     kwargs = _get_kwargs(
         item_id=item_id,
+        consistency_token=consistency_token,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -175,6 +199,7 @@ async def asyncio(
     item_id: int,
     *,
     client: AuthenticatedClient,
+    consistency_token: str | Unset = UNSET,
 ) -> ProblemDetails | Product | None:
     """Read a product
 
@@ -182,6 +207,10 @@ async def asyncio(
 
     Args:
         item_id (int): the resource's id
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -195,5 +224,6 @@ async def asyncio(
         await asyncio_detailed(
             item_id=item_id,
             client=client,
+            consistency_token=consistency_token,
         )
     ).parsed

@@ -14,7 +14,11 @@ def _get_kwargs(
     *,
     after: int | Unset = 0,
     limit: int | Unset = 20,
+    consistency_token: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(consistency_token, Unset):
+        headers["Consistency-Token"] = consistency_token
 
     params: dict[str, Any] = {}
 
@@ -30,6 +34,7 @@ def _get_kwargs(
         "params": params,
     }
 
+    _kwargs["headers"] = headers
     return _kwargs
 
 
@@ -98,6 +103,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     after: int | Unset = 0,
     limit: int | Unset = 20,
+    consistency_token: str | Unset = UNSET,
 ) -> Response[ProblemDetails | list[Tag]]:
     """List tags, a page at a time
 
@@ -108,6 +114,10 @@ def sync_detailed(
         after (int | Unset): return items with an id greater than this: the last id of the
             previous page; 0 for the first Default: 0.
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -120,6 +130,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         after=after,
         limit=limit,
+        consistency_token=consistency_token,
     )
 
     response = client.get_httpx_client().request(
@@ -134,6 +145,7 @@ def sync(
     client: AuthenticatedClient,
     after: int | Unset = 0,
     limit: int | Unset = 20,
+    consistency_token: str | Unset = UNSET,
 ) -> ProblemDetails | list[Tag] | None:
     """List tags, a page at a time
 
@@ -144,6 +156,10 @@ def sync(
         after (int | Unset): return items with an id greater than this: the last id of the
             previous page; 0 for the first Default: 0.
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -157,6 +173,7 @@ def sync(
         client=client,
         after=after,
         limit=limit,
+        consistency_token=consistency_token,
     ).parsed
 
 
@@ -165,6 +182,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     after: int | Unset = 0,
     limit: int | Unset = 20,
+    consistency_token: str | Unset = UNSET,
 ) -> Response[ProblemDetails | list[Tag]]:
     """List tags, a page at a time
 
@@ -175,6 +193,10 @@ async def asyncio_detailed(
         after (int | Unset): return items with an id greater than this: the last id of the
             previous page; 0 for the first Default: 0.
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -187,6 +209,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         after=after,
         limit=limit,
+        consistency_token=consistency_token,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -199,6 +222,7 @@ async def asyncio(
     client: AuthenticatedClient,
     after: int | Unset = 0,
     limit: int | Unset = 20,
+    consistency_token: str | Unset = UNSET,
 ) -> ProblemDetails | list[Tag] | None:
     """List tags, a page at a time
 
@@ -209,6 +233,10 @@ async def asyncio(
         after (int | Unset): return items with an id greater than this: the last id of the
             previous page; 0 for the first Default: 0.
         limit (int | Unset): page size, at most 100; a shorter page is the last one Default: 20.
+        consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
+            client's writes were answered with. A standby answers the read only once it has every
+            transaction up to it, otherwise the primary does; without it a standby may answer if it is
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -223,5 +251,6 @@ async def asyncio(
             client=client,
             after=after,
             limit=limit,
+            consistency_token=consistency_token,
         )
     ).parsed
