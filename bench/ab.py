@@ -12,7 +12,7 @@ from endpoints import Endpoint
 from report import Row
 from scenarios import WARMUP_CONNECTIONS, Bench, HarnessError, Progress, as_row, summary
 
-from sale_orders_tools.servers import ServerProcess
+from sale_orders_tools.harness.servers import ServerProcess
 
 MIN_ROUNDS_FOR_VERDICT = 3  # all of 3 paired rounds on one side happens by chance 1 time in 4
 

@@ -1,4 +1,4 @@
-"""What a benchmark runs against: a scratch database, the API and the ceiling as subprocesses stopped by PID."""
+"""What a benchmark runs against: the API and the ceiling as subprocesses stopped by PID, and the machine's CPU."""
 
 import os
 import sys
@@ -7,54 +7,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg2
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 
 from sale_orders.cli import serve
 from sale_orders.db.drivers import libpq_dsn as dsn
-from sale_orders_tools import scratch as db_scratch
-from sale_orders_tools import servers
-from sale_orders_tools.servers import ServerProcess, free_port
+from sale_orders_tools.harness import servers
+from sale_orders_tools.harness.databases import query_one
+from sale_orders_tools.harness.servers import ServerProcess, clean_env, free_port
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
-# The developer's own database settings must not leak into the servers: they get DATABASE_URL only.
-DATABASE_SETTINGS = {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"}
-
-
-def query_one(url: URL, sql: str) -> object:
-    with psycopg2.connect(dsn(url)) as connection, connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    connection.close()
-    return row[0] if row else None
-
-
-@contextmanager
-def scratch_database(database_url: str | None, workdir: Path) -> Iterator[URL]:
-    """A database of our own: on the server at `database_url` (created, then dropped), or embedded in `workdir`."""
-    if database_url:
-        with db_scratch.scratch_database(make_url(database_url), "bench") as url:
-            yield url
-        return
-    from sale_orders.db.embedded import embedded_postgres  # noqa: PLC0415 - a slow import, only when needed
-
-    with embedded_postgres(workdir / "pg") as url:
-        yield url
 
 
 def server_env(url: URL, **extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key.upper() not in DATABASE_SETTINGS}
+    """The servers' environment: never the developer's own database settings, DATABASE_URL = `url` instead."""
     # API_KEYS empty: a developer's keys (in .env or the shell) would make every benchmark request a 401.
-    return {**env, "DATABASE_URL": url.render_as_string(hide_password=False), "API_KEYS": "", **extra}
-
-
-def rss_kib(pid: int) -> int:
-    """Resident memory of one process (VmRSS in /proc/PID/status), in KiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    return clean_env(DATABASE_URL=url.render_as_string(hide_password=False), API_KEYS="", **extra)
 
 
 @contextmanager

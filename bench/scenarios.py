@@ -9,13 +9,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from endpoints import CEILING, ENDPOINTS, LIST_ORDERS, DemoIds, Endpoint, mix_load, scale_page_load
-from environment import CpuMeter, rss_kib
+from environment import CpuMeter
 from report import Row, add_ratios
 from sqlalchemy.engine import URL
 from wrk import Load, WrkResult, run_wrk
 
 from sale_orders_tools.demo import DemoSize, load_demo_data
-from sale_orders_tools.servers import ServerProcess
+from sale_orders_tools.harness.gauges import rss_kib
+from sale_orders_tools.harness.servers import ServerProcess
 
 WARMUP_CONNECTIONS = 8
 NOISE_PERCENT = 5  # other processes' CPU share above which a run is reported as disturbed

@@ -19,8 +19,8 @@ from environment import REPO, server_env
 from scenarios import HarnessError
 from sqlalchemy.engine import URL
 
-from sale_orders_tools import servers
-from sale_orders_tools.servers import ServerProcess, free_port
+from sale_orders_tools.harness import servers
+from sale_orders_tools.harness.servers import ServerProcess, free_port
 
 # What would point uv or Python at the bench's own environment instead of the version's.
 FOREIGN_ENVIRONMENT = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "PYTHONHOME"}

@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sale_orders.db.migrate import MIGRATIONS
 from sale_orders.family.record import FAMILY_NAMES
 from tests.support import REPO_ROOT
+from tests.support.servers import clean_env
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.timeout(960)  # longer than the 900 s each benchmark run may take on a busy machine
@@ -27,7 +28,6 @@ REPO = REPO_ROOT
 ENDPOINTS = {"POST /contact", "GET /contact/{id}", "POST /order", "GET /order/{id}", "GET /order?limit=50"}
 FOCUSED = {"POST /contact", "GET /order?limit=50", "POST /order"}
 FAMILIES = set(FAMILY_NAMES)
-DATABASE_SETTINGS = {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"}
 RUNGS = ["litestar", "sqlalchemy", "session", "pydantic", "schema", "autocommit"]
 BODY_RUNGS = {"pydantic", "schema"}
 
@@ -44,7 +44,7 @@ def wrk() -> None:
 
 def bench_env() -> dict[str, str]:
     """Never the developer's database: the embedded one, or a scratch database on TEST_DATABASE_URL's server."""
-    env = {key: value for key, value in os.environ.items() if key.upper() not in DATABASE_SETTINGS}
+    env = clean_env()
     if test_server := os.environ.get("TEST_DATABASE_URL"):
         env["DATABASE_URL"] = test_server
     return env

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sale_orders_tools.servers import STOPPED_BY_SIGTERM, free_port, start
+from sale_orders_tools.harness.servers import STOPPED_BY_SIGTERM, free_port, start
 from tests.support import REPO_ROOT
 
 RUNTIME_VERBS = {"serve", "db", "idempotency", "api-key"}

@@ -75,7 +75,7 @@ def contract(ctx: click.Context, url: str | None, max_examples: int) -> None:
     every user of the machine); a scratch server gets a fresh key.
     """
     from sale_orders.web.auth import api_key_digest, new_api_key  # noqa: PLC0415
-    from sale_orders_tools.servers import scratch_server  # noqa: PLC0415
+    from sale_orders_tools.harness.servers import scratch_server  # noqa: PLC0415
 
     def run(base_url: str, key: str) -> int:
         # One run per family: Schemathesis tracks deleted resources by path, so a contact deleted through

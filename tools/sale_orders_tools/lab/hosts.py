@@ -7,15 +7,13 @@ hosts, through its links, with `target_session_attrs=read-write`: the drivers co
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sale_orders_tools.faultproxy.proxy import control
+from sale_orders_tools.harness.servers import env_without_settings, healthy
 from sale_orders_tools.lab.procs import Child, LabError, Supervisor, port_in_use, wait_until
 
 if TYPE_CHECKING:
@@ -32,42 +30,16 @@ HOST_SETTINGS = {
     "POOL_TIMEOUT": "5",
     "LOG_FORMAT": "text",
 }
-_SETTINGS_PREFIXES = ("DB_", "PG", "SYNC_", "ASYNC_", "POOL_")
-_SETTINGS = {
-    "DATABASE_URL",
-    "DATA_DIR",
-    "API_KEYS",
-    "PGBOUNCER",
-    "STATEMENT_TIMEOUT_MS",
-    "CORS_ORIGINS",
-    "IDEMPOTENCY_WINDOW_HOURS",
-    "LOG_FORMAT",
-    "PROMETHEUS_MULTIPROC_DIR",
-}
 
 
 def host_env(layout: Layout, api: ApiHost, api_keys: str) -> dict[str, str]:
     """An API host's environment: nothing of the developer's database or API settings, the lab's instead."""
-    base = {
-        name: value
-        for name, value in os.environ.items()
-        if name.upper() not in _SETTINGS and not name.upper().startswith(_SETTINGS_PREFIXES)
-    }
-    return {
-        **base,
+    return env_without_settings(
         **HOST_SETTINGS,
-        "DATABASE_URL": layout.app_url(api),
-        "API_KEYS": api_keys,
-        "PROMETHEUS_MULTIPROC_DIR": str(layout.folder(api.name) / "metrics"),
-    }
-
-
-def healthy(api: ApiHost, timeout: float = 1.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api.base_url}/health", timeout=timeout) as response:  # noqa: S310 - ours
-            return bool(response.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
+        DATABASE_URL=layout.app_url(api),
+        API_KEYS=api_keys,
+        PROMETHEUS_MULTIPROC_DIR=str(layout.folder(api.name) / "metrics"),
+    )
 
 
 @dataclass
@@ -144,7 +116,7 @@ class Fleet:
         def ready() -> bool:
             if not child.running():
                 raise LabError(f"{api.name} exited ({child.process.returncode}): {child.log.read_text()[-3000:]}")
-            return healthy(api)
+            return healthy(api.base_url, timeout=1.0)
 
         took = wait_until(ready, seconds, f"{api.name} answering /health", step=0.2)
         self.supervisor.note_tree(child)  # its workers, so that the end of the lab checks they are gone

@@ -1,7 +1,8 @@
-"""Servers as child processes on free ports, stopped by their PID: for the tests, the benchmark and `contract`.
+"""Servers as child processes on free ports, stopped by their PID: for the tests, the benchmark, the lab, `contract`.
 
-One helper for all of them: start a command, wait until its `GET /health` answers 200, and stop it with
-SIGTERM (then SIGKILL if it does not exit), so no caller leaves a server behind.
+One helper for all of them: an environment without the developer's database settings (`clean_env`), a free
+port, start a command, wait until its `GET /health` answers 200, and stop it with SIGTERM (then SIGKILL if it
+does not exit), so no caller leaves a server behind.
 """
 
 import os
@@ -13,14 +14,48 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from sale_orders.settings import Settings
+
 STARTUP_SECONDS = 60
 # uvicorn shuts down gracefully on SIGTERM, then re-raises it: the exit status says "ended by SIGTERM".
 STOPPED_BY_SIGTERM = frozenset({0, -signal.SIGTERM, 128 + signal.SIGTERM})
+
+# Where the API finds its database: a developer's must never reach a child server, which gets what its caller gives.
+DATABASE_SETTINGS = frozenset({"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"})
+# Every setting of the API, and libpq's own variables (PGHOST, PGPASSWORD...), which the drivers read too.
+EVERY_SETTING = frozenset(name.upper() for name in Settings.model_fields)
+LIBPQ_PREFIX = "PG"
+
+
+def _without(foreign: Callable[[str], bool], extra: dict[str, str]) -> dict[str, str]:
+    return {**{key: value for key, value in os.environ.items() if not foreign(key.upper())}, **extra}
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without the developer's database settings, plus `extra`."""
+    return _without(lambda name: name in DATABASE_SETTINGS, extra)
+
+
+def env_without_settings(**extra: str) -> dict[str, str]:
+    """This process's environment without any of the API's settings nor libpq's variables, plus `extra`.
+
+    For a server that must run exactly as its caller configures it (the lab's hosts), whatever the shell says.
+    """
+    return _without(lambda name: name in EVERY_SETTING or name.startswith(LIBPQ_PREFIX), extra)
+
+
+def healthy(base_url: str, timeout: float = 2.0) -> bool:
+    """Whether `GET base_url/health` answers 200 now."""
+    try:
+        with urllib.request.urlopen(f"{base_url}/health", timeout=timeout) as response:  # noqa: S310 - our URL
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
 
 
 class ServerStartError(RuntimeError):
@@ -61,11 +96,7 @@ class ServerProcess:
         return workers or [self.process.pid]
 
     def healthy(self) -> bool:
-        try:
-            with urllib.request.urlopen(f"{self.base_url}/health", timeout=2) as response:  # noqa: S310 - our URL
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
+        return healthy(self.base_url)
 
 
 def _wait_until_healthy(server: ServerProcess) -> None:
