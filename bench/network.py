@@ -8,14 +8,9 @@ each family, and the memory of PostgreSQL's backends. Every process it starts is
 """
 
 import argparse
-import json
 import math
 import os
-import re
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -38,9 +33,9 @@ from wrk import WrkResult, wrk_version
 
 from sale_orders.db.drivers import libpq_dsn
 from sale_orders.db.migrate import upgrade
+from sale_orders_faultproxy.process import ProxyProcess, ProxyStartError, proxy_process
+from sale_orders_faultproxy.stats import Address, Target, parse_address
 from sale_orders_tools.demo import DemoSize, load_demo_data
-from sale_orders_tools.faultproxy.proxy import control
-from sale_orders_tools.faultproxy.stats import Address, Target, parse_address
 from sale_orders_tools.harness import servers
 from sale_orders_tools.harness.databases import ScratchPostgres, query_one, scratch_postgres
 from sale_orders_tools.harness.gauges import GaugePeaks, RssPeak, rss_kib
@@ -50,14 +45,12 @@ DIRECT = "direct"
 DEFAULTS, RECOMMENDED = "defaults", "recommended"
 SIZINGS = (DEFAULTS, RECOMMENDED)
 RTT_SAMPLES = 50
-PROXY_START_S = 15
 # What each extra thread and connection costs: requests in flight at a delay long enough that the worker's CPU is
 # not what limits them (N in flight at most COST_RATE requests/s), on the cheapest read of one row.
 COST_ENDPOINT = "GET /contact/{id}"
 COST_RATE = 400
 # Connecting takes several round trips; at the costs' delays of up to 320 ms they exceed the fail-fast defaults.
 COST_TIMEOUTS = {"POOL_TIMEOUT": "60", "DB_CONNECT_TIMEOUT": "60", "DB_RESPONSE_TIMEOUT": "60"}
-PROXY_LINE = re.compile(r"^proxy (?P<host>[\d.]+):(?P<port>\d+) -> .*, control (?P<chost>[\d.]+):(?P<cport>\d+)$")
 
 
 @dataclass(frozen=True)
@@ -119,68 +112,6 @@ def measure_rtt(url: URL, samples: int) -> dict[str, float]:
     return {"median_ms": round(statistics.median(times), 3), "p90_ms": round(times[int(0.9 * (len(times) - 1))], 3)}
 
 
-# -- the proxy --------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Proxy:
-    """The fault proxy in a process of its own (so it does not share this process's GIL), driven by its control port."""
-
-    process: subprocess.Popen[bytes]
-    listen: Address
-    control_address: Address
-
-    def command(self, line: str) -> str:
-        return control(self.control_address, line)
-
-    def set_delay(self, ms: float) -> None:
-        self.command(f"delay {ms:g}")
-
-    def zero(self) -> None:
-        self.command("zero")
-
-    def turns(self) -> int:
-        return int(json.loads(self.command("stats"))["turns"])
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-@contextmanager
-def proxy_process(target: Target, logs: Path) -> Iterator[Proxy]:
-    """`python -m sale_orders_tools.faultproxy` on free loopback ports; stopped by its PID when the block ends."""
-    log = logs / "faultproxy.log"
-    shown = target if isinstance(target, str) else f"{target[0]}:{target[1]}"
-    command = [sys.executable, "-m", "sale_orders_tools.faultproxy", "--listen", "127.0.0.1:0", "--target", shown]
-    with log.open("wb") as output:
-        process = subprocess.Popen([*command, "--control", "127.0.0.1:0"], stdout=output, stderr=subprocess.STDOUT)
-    proxy = None
-    try:
-        deadline = time.monotonic() + PROXY_START_S
-        while proxy is None:
-            match = next(filter(None, map(PROXY_LINE.match, log.read_text(errors="replace").splitlines())), None)
-            if match is not None:
-                listen = (match["host"], int(match["port"]))
-                proxy = Proxy(process, listen, (match["chost"], int(match["cport"])))
-            elif process.poll() is not None or time.monotonic() > deadline:
-                raise HarnessError(f"the fault proxy did not start:\n{log.read_text(errors='replace')}")
-            else:
-                time.sleep(0.1)
-        yield proxy
-    finally:
-        if proxy is not None:
-            proxy.stop()
-        elif process.poll() is None:
-            process.kill()
-            process.wait()
-
-
 # -- the server -------------------------------------------------------------------------------------------------
 
 
@@ -207,7 +138,7 @@ class Sweep:
 
     args: argparse.Namespace
     database: ScratchPostgres
-    proxy: Proxy
+    proxy: ProxyProcess
     ids: DemoIds
     meter: CpuMeter
     logs: Path
@@ -534,6 +465,15 @@ def _cost_step(  # noqa: PLR0913 - one step's readings
 # -- the run ----------------------------------------------------------------------------------------------------
 
 
+@contextmanager
+def _proxy_process(target: Target, logs: Path) -> Iterator[ProxyProcess]:
+    try:
+        with proxy_process(target, logs / "faultproxy.log") as proxy:
+            yield proxy
+    except ProxyStartError as exc:
+        raise HarnessError(str(exc)) from exc
+
+
 def wanted_connections(args: argparse.Namespace) -> int:
     """Enough for both pools at the highest concurrency (a pool beyond it is never used) and for the costs."""
     return int(2 * max([*args.concurrency, *args.costs]) + 2 * sizing.RESERVED_CONNECTIONS)
@@ -552,7 +492,7 @@ def run_network(args: argparse.Namespace, output: Path, document: dict[str, Any]
         scratch_postgres(
             os.environ.get("DATABASE_URL"), Path(workdir), min_connections=wanted_connections(args)
         ) as database,
-        proxy_process(proxy_target(database.url), logs) as proxy,
+        _proxy_process(proxy_target(database.url), logs) as proxy,
     ):
         url = database.url
         print(f"database: {url.render_as_string(hide_password=True)}; {database.max_connections_note}", flush=True)

@@ -218,7 +218,7 @@ def network_markdown(document: dict[str, Any]) -> list[str]:
         "",
         (
             f"{settings['orders']:,} demo orders, {settings['workers']} worker(s), {settings['duration_s']} s per run, "
-            f"wrk with {settings['wrk_threads']} thread(s), the fault proxy (tools/sale_orders_tools/faultproxy) in a "
+            f"wrk with {settings['wrk_threads']} thread(s), the fault proxy (faultproxy/sale_orders_faultproxy) in a "
             "process of its own adding the one-way delay to each direction; wrk, the proxy, PostgreSQL and the server "
             f"share the machine. PostgreSQL: {network['max_connections_note']}."
         ),

@@ -1,6 +1,6 @@
 """The API hosts (`sale-orders serve --workers 2`, one address each) and their links to PostgreSQL.
 
-Every API host reaches each database host through a fault proxy of its own (`sale_orders_tools.faultproxy`),
+Every API host reaches each database host through a fault proxy of its own (`sale_orders_faultproxy`, its own process),
 so one host's link can be delayed or cut while the others' are not. Its DATABASE_URL names both database
 hosts, through its links, with `target_session_attrs=read-write`: the drivers connect to whichever is primary.
 """
@@ -12,7 +12,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sale_orders_tools.faultproxy.proxy import control
+from sale_orders_faultproxy.control import send
+from sale_orders_faultproxy.process import command_line
 from sale_orders_tools.harness.servers import env_without_settings, healthy
 from sale_orders_tools.lab.procs import Child, LabError, Supervisor, port_in_use, wait_until
 
@@ -57,14 +58,7 @@ class Fleet:
             folder = self.layout.folder(api.name)
             folder.mkdir(parents=True, exist_ok=True)
             for link in api.links:
-                argv = [
-                    sys.executable,
-                    "-m",
-                    "sale_orders_tools.faultproxy",
-                    f"--listen={link.listen[0]}:{link.listen[1]}",
-                    f"--target={link.db.postgres[0]}:{link.db.postgres[1]}",
-                    f"--control={link.control[0]}:{link.control[1]}",
-                ]
+                argv = command_line(link.listen, link.db.postgres, link.control)
                 log = folder / f"link-{link.db.name}.log"
                 self.links[link] = self.supervisor.start(f"{api.name}->{link.db.name}", argv, log=log)
         for link, child in self.links.items():
@@ -77,7 +71,7 @@ class Fleet:
                 raise LabError(f"the link {link.api} -> {link.db.name} exited: {child.log.read_text()[-2000:]}")
 
     def command(self, link: Link, line: str) -> str:
-        return control(link.control, line)
+        return send(link.control, line)
 
     def cut(self, api: ApiHost) -> None:
         """Hold every link of `api`: no byte either way, nothing closed (a link that stopped answering)."""

@@ -1,11 +1,9 @@
-"""The proxy: `LatencyProxy` on a running loop, `ProxyThread` from synchronous code, `control` from another process."""
+"""The proxy: `LatencyProxy` on a running loop, `ProxyThread` from synchronous code; `control.send` from afar."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
-import socket
 import threading
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, Self
@@ -14,8 +12,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Coroutine
 
 
-from sale_orders_tools.faultproxy.link import Link, ProxyState, clock
-from sale_orders_tools.faultproxy.stats import Address, Direction, ProxyStats, T, Target, new_loop
+from sale_orders_faultproxy import control
+from sale_orders_faultproxy.link import Link, ProxyState, clock
+from sale_orders_faultproxy.stats import Address, Direction, ProxyStats, T, Target, new_loop
 
 
 class LatencyProxy:
@@ -171,30 +170,8 @@ class LatencyProxy:
             writer.close()
 
     def command(self, line: str) -> str:
-        """Run one control command (the control port's protocol); returns the answer line."""
-        words = line.split()
-        if not words:
-            return "error empty command"
-        verb, args = words[0].lower(), words[1:]
-        if verb == "hold":
-            self.hold()
-        elif verb == "release":
-            self.release()
-        elif verb == "delay":
-            direction: Direction = "both"
-            if len(args) == 2 and args[0] in ("up", "down", "both"):
-                direction = args[0]  # type: ignore[assignment]
-                args = args[1:]
-            self.set_delay(float(args[0]), direction)
-        elif verb == "reset":
-            return f"ok {self.reset()}"
-        elif verb == "stats":
-            return json.dumps(self.stats().as_dict(), sort_keys=True)
-        elif verb == "zero":
-            self.zero_stats()
-        elif verb != "ping":
-            return f"error unknown command {verb!r}"
-        return "ok"
+        """Run one control command (the control port's protocol, `control.COMMANDS`); returns the answer line."""
+        return control.run(self, line)
 
 
 class ProxyThread:
@@ -302,19 +279,3 @@ class ProxyThread:
 
     def zero_stats(self) -> None:
         self._call(self._p().zero_stats)
-
-
-def control(address: Address, command: str, timeout: float = 5.0) -> str:
-    """Send one command to a proxy's control port and return its answer (raises on ``error ...``)."""
-    with socket.create_connection(address, timeout=timeout) as sock:
-        sock.sendall(command.encode() + b"\n")
-        answer = b""
-        while not answer.endswith(b"\n"):
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-    text = answer.decode().strip()
-    if text.startswith("error"):
-        raise RuntimeError(text)
-    return text

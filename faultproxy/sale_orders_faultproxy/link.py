@@ -9,7 +9,7 @@ import struct
 import time
 from typing import Literal, cast
 
-from sale_orders_tools.faultproxy.stats import (
+from sale_orders_faultproxy.stats import (
     _AFTER_HOLD,
     _CANCEL_REQUEST,
     _CLOSE,

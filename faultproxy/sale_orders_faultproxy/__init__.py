@@ -44,13 +44,14 @@ From synchronous code (the proxy runs its own loop in a daemon thread; every met
     with ProxyThread(("127.0.0.1", 6000), ("127.0.0.1", 5432)) as proxy:
         proxy.hold(); ...
 
-From another process: ``--control HOST:PORT`` opens a line-oriented control port (loopback only), and
-``python -m sale_orders_tools.faultproxy --ctl HOST:PORT COMMAND`` sends a command to it. Commands:
-``hold``, ``release``, ``delay MS`` / ``delay up MS`` / ``delay down MS``, ``reset``, ``stats`` (JSON),
-``zero`` (zero the counters), ``ping``. SIGUSR1 holds and SIGUSR2 releases a proxy started by the CLI.
+From another process: ``--control HOST:PORT`` opens a line-oriented control port (loopback only), whose
+commands (``control.COMMANDS``: ``hold``, ``release``, ``delay [up|down] MS``, ``reset``, ``stats`` as JSON,
+``zero``, ``ping``) are each a subcommand of the CLI; ``process.proxy_process`` runs a proxy in a child process
+and drives it. SIGUSR1 holds and SIGUSR2 releases a proxy started by the CLI.
 
-CLI::
+CLI (``sale-orders faultproxy`` or ``python -m sale_orders_faultproxy``; ``--help`` on each subcommand)::
 
-    python -m sale_orders_tools.faultproxy --listen 127.0.0.1:6000 --target 127.0.0.1:5432 --delay-ms 5 --control :6001
-    python -m sale_orders_tools.faultproxy --ctl 127.0.0.1:6001 hold
+    python -m sale_orders_faultproxy serve --listen 127.0.0.1:6000 --target 127.0.0.1:5432 --delay-ms 5 --control :6001
+    python -m sale_orders_faultproxy hold --control 127.0.0.1:6001
+    python -m sale_orders_faultproxy delay up 5 --control 127.0.0.1:6001
 """
