@@ -11,8 +11,8 @@ from sale_orders_tools.harness.servers import STOPPED_BY_SIGTERM, free_port, sta
 from tests.support import REPO_ROOT
 
 RUNTIME_VERBS = {"serve", "db", "idempotency", "api-key"}
-# The workspace members installed with the dev group only: the tools and harness, the fault proxy.
-DEV_PACKAGES = ("sale_orders_tools", "sale_orders_faultproxy")
+# The workspace members installed with the dev group only: the tools and harness, the fault proxy, the lab.
+DEV_PACKAGES = ("sale_orders_tools", "sale_orders_faultproxy", "sale_orders_lab")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import psycopg2
 import psycopg2.extras
 
 if TYPE_CHECKING:
-    from sale_orders_tools.lab.clients import Op
+    from sale_orders_lab.clients import Op
 
 _CHECK = """
 SELECT s.i,

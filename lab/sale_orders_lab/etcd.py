@@ -7,8 +7,8 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING
 
-from sale_orders_tools.lab.layout import ETCD_CLIENT, ETCD_PEER
-from sale_orders_tools.lab.procs import LabError
+from sale_orders_lab.layout import ETCD_CLIENT, ETCD_PEER
+from sale_orders_lab.procs import LabError
 
 if TYPE_CHECKING:
     from pathlib import Path

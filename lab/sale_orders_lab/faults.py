@@ -1,5 +1,8 @@
 """What the lab injects, one fault at a time, while the clients run; and how long until it is over.
 
+Each fault of the catalogue (`catalogue.FAULTS`) is done by the function here named after it (`api-kill`:
+`api_kill`); tests/unit/test_lab_catalogue.py checks that every fault has one, and nothing else does.
+
 After each fault the lab waits until HAProxy sees every API host UP and every API host itself (not the
 balancer) creates an order in both families: "recovered" is that moment, counted from the injection. No
 fault restarts an API host to make it recover, except those whose fault is a restart.
@@ -17,28 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg2
 
-from sale_orders_tools.lab import patroni
-from sale_orders_tools.lab.clients import Catalog, Journal, probe_writes
-from sale_orders_tools.lab.command import FAULT_NAMES
-from sale_orders_tools.lab.procs import LabError, wait_until
-from sale_orders_tools.lab.stack import FAILOVER_SECONDS, Lab
+from sale_orders_lab import catalogue, patroni
+from sale_orders_lab.clients import Catalog, Journal, probe_writes
+from sale_orders_lab.procs import LabError, wait_until
+from sale_orders_lab.stack import FAILOVER_SECONDS, Lab
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from sale_orders_tools.lab.layout import ApiHost
+    from sale_orders_lab.layout import ApiHost
 
-FAULTS = FAULT_NAMES
-DESCRIPTIONS = {
-    "api-kill": "an API host killed (SIGKILL to all its processes) and started again",
-    "api-hang": "an API host hung (SIGSTOP to all its processes), then resumed (SIGCONT)",
-    "api-term": "an API host stopped gracefully under load (drained in HAProxy, then SIGTERM), started again later",
-    "rolling-restart": "every API host in turn: drained in HAProxy, SIGTERM, start, back UP in HAProxy",
-    "db-upgrade": "`sale-orders db upgrade` from every API host at once",
-    "link-cut": "the links from one API host to both database hosts held (no byte, nothing closed), then released",
-    "primary-kill": "the primary's database host killed (Patroni and PostgreSQL, SIGKILL): the standby is promoted",
-    "old-primary-back": "the old primary's Patroni started again: it rejoins as a standby (pg_rewind when needed)",
-}
 RECOVERY_SECONDS = 90
 
 
@@ -48,20 +39,6 @@ class NotRecoveredError(LabError):
     def __init__(self, hosts: list[str]) -> None:
         super().__init__(f"not recovered within {RECOVERY_SECONDS} s: {', '.join(hosts)}")
         self.hosts = hosts
-
-
-@dataclass(frozen=True)
-class Durations:
-    """How long each fault lasts, and the quiet time after it."""
-
-    hang: float
-    cut: float
-    down: float
-    settle: float
-
-
-QUICK = Durations(hang=4, cut=5, down=2, settle=2)
-FULL = Durations(hang=8, cut=10, down=5, settle=5)
 
 
 @dataclass
@@ -88,7 +65,7 @@ class Context:
     lab: Lab
     journal: Journal
     catalog: Catalog
-    durations: Durations
+    durations: catalogue.Durations
     variant: str = "host"
     down_node: int | None = None
 
@@ -285,16 +262,10 @@ class _FenceWatch(threading.Thread):
                 connection.close()
 
 
-ACTIONS: dict[str, Callable[[Context, Injection, ApiHost], None]] = {
-    "api-kill": api_kill,
-    "api-hang": api_hang,
-    "api-term": api_term,
-    "rolling-restart": rolling_restart,
-    "db-upgrade": db_upgrade,
-    "link-cut": link_cut,
-    "primary-kill": primary_kill,
-    "old-primary-back": old_primary_back,
-}
+def action(fault: catalogue.Fault) -> Callable[[Context, Injection, ApiHost], None]:
+    """The function that does `fault`: the one of this module named after it."""
+    found: Callable[[Context, Injection, ApiHost], None] = globals()[fault.function]
+    return found
 
 
 def recover(context: Context, inj: Injection) -> None:
@@ -314,14 +285,15 @@ def recover(context: Context, inj: Injection) -> None:
 
 def inject(context: Context, name: str, round_number: int, say: Callable[[str], None]) -> Injection:
     """Inject one fault, wait for the lab to recover, let it settle; never raises for a fault that failed."""
-    api = _api(context, round_number, FAULTS.index(name))
+    fault = catalogue.BY_NAME[name]
+    api = _api(context, round_number, catalogue.NAMES.index(name))
     label = f"{name}#{round_number}"
     journal = context.journal
     inj = Injection(name, round_number, api.name, journal.now(), label)
     journal.fault = label
-    say(f"fault {label}: {DESCRIPTIONS[name]} ({api.name if name not in _DB_FAULTS else 'database'})")
+    say(f"fault {label}: {fault.description} ({api.name if fault.target == 'one API host' else fault.target})")
     try:
-        ACTIONS[name](context, inj, api)
+        action(fault)(context, inj, api)
         inj.action_done = journal.now()
         recover(context, inj)
         say(f"  {label}: recovered after {inj.recovered - inj.started:.1f} s {_notes(inj)}" if inj.recovered else "")
@@ -337,9 +309,6 @@ def inject(context: Context, name: str, round_number: int, say: Callable[[str], 
                 context.lab.undrain(api)
     time.sleep(context.durations.settle)
     return inj
-
-
-_DB_FAULTS = {"db-upgrade", "primary-kill", "old-primary-back", "rolling-restart"}
 
 
 def _notes(inj: Injection) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from sale_orders_tools.lab.layout import Address
+    from sale_orders_lab.layout import Address
 
 Say = Callable[[str], None]
 ProcessId = tuple[int, int]

@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 import psycopg2
 
 from sale_orders.web.auth import api_key_digest, new_api_key
-from sale_orders_tools.lab import etcd, haproxy, patroni
-from sale_orders_tools.lab.hosts import Fleet, host_env
-from sale_orders_tools.lab.layout import APP_ROLE, DATABASE, ApiHost, Layout
-from sale_orders_tools.lab.procs import Child, LabError, ProcessId, Say, Supervisor, identify, port_in_use, wait_until
+from sale_orders_lab import etcd, haproxy, patroni
+from sale_orders_lab.hosts import Fleet, host_env
+from sale_orders_lab.layout import APP_ROLE, DATABASE, ApiHost, Layout
+from sale_orders_lab.procs import Child, LabError, ProcessId, Say, Supervisor, identify, port_in_use, wait_until
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -150,7 +150,7 @@ class Lab:
 
     def note_postmasters(self) -> None:
         """Remember each node's postmaster and its children, so that the end checks that they are gone."""
-        from sale_orders_tools.lab.procs import descendants  # noqa: PLC0415
+        from sale_orders_lab.procs import descendants  # noqa: PLC0415
 
         for db in self.layout.db_hosts:
             pid = patroni.postmaster(self.layout, db.number)
@@ -279,7 +279,7 @@ class Lab:
 
     def _stop_postmasters(self) -> None:
         """Fast shutdown (SIGINT) of every postmaster still running, SIGKILL after 15 s."""
-        from sale_orders_tools.lab.procs import alive  # noqa: PLC0415
+        from sale_orders_lab.procs import alive  # noqa: PLC0415
 
         running: list[ProcessId] = []
         for db in self.layout.db_hosts:

@@ -14,15 +14,18 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sale_orders_tools.lab.faults import DESCRIPTIONS, Injection
+from sale_orders_lab import catalogue
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sale_orders_tools.lab.clients import Op
-    from sale_orders_tools.lab.verify import Stored
+    from sale_orders_lab.clients import Op
+    from sale_orders_lab.faults import Injection
+    from sale_orders_lab.verify import Stored
 
 OK_STATUSES = {200, 201}
+COMMANDS = {"full": "run", "quick": "run --quick", "no faults": "baseline"}
+"""The command that makes each mode of run."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ def _figures(window: Window, ops: list[Op], stored: list[Stored], injection: Inj
                 "fault": injection.name,
                 "round": injection.round,
                 "target": injection.target,
-                "description": DESCRIPTIONS[injection.name],
+                "description": catalogue.BY_NAME[injection.name].description,
                 "injected": injection.injected,
                 "error": injection.error,
                 "recovered_s": None
@@ -160,9 +163,10 @@ def markdown(result: dict[str, Any]) -> str:
     lines = [
         f"# Lab run: {result['mode']}",
         "",
-        "Written by `uv run sale-orders lab"
-        + (" --quick" if result["mode"] == "quick" else "")
-        + "` (tools/sale_orders_tools/lab); every figure is from the clients' own log, checked in SQL.",
+        (
+            f"Written by `uv run sale-orders lab {COMMANDS[result['mode']]}` (lab/sale_orders_lab); every figure is"
+            " from the clients' own log, checked in SQL."
+        ),
         "",
         f"- when: {result['when']}, commit {result['commit']}, {result['seconds']:.0f} s in all",
         f"- {result['clients']} clients through HAProxy, SDK retries: {result['sdk_retries']}",

@@ -19,8 +19,8 @@ import socket
 import subprocess
 from pathlib import Path
 
-from sale_orders_tools.lab.layout import BALANCER, Layout
-from sale_orders_tools.lab.procs import LabError
+from sale_orders_lab.layout import BALANCER, Layout
+from sale_orders_lab.procs import LabError
 
 INSTALL = "apt-get install haproxy"
 SERVER_TIMEOUT_S = 15

@@ -20,8 +20,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from sale_orders_tools.lab.layout import ETCD_CLIENT, Layout
-from sale_orders_tools.lab.procs import LabError
+from sale_orders_lab.layout import ETCD_CLIENT, Layout
+from sale_orders_lab.procs import LabError
 
 PATRONI_VERSION = "4.1.5"
 PATRONI_REQUIREMENTS = (f"patroni[etcd3]=={PATRONI_VERSION}", "psycopg2-binary==2.9.13")

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 from sale_orders_faultproxy.control import send
 from sale_orders_faultproxy.process import command_line
+from sale_orders_lab.procs import Child, LabError, Supervisor, port_in_use, wait_until
 from sale_orders_tools.harness.servers import env_without_settings, healthy
-from sale_orders_tools.lab.procs import Child, LabError, Supervisor, port_in_use, wait_until
 
 if TYPE_CHECKING:
-    from sale_orders_tools.lab.layout import ApiHost, Layout, Link
+    from sale_orders_lab.layout import ApiHost, Layout, Link
 
 WORKERS = 2
 START_SECONDS = 120  # importing the app in 6 workers at once on 2 busy cores: tens of seconds

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg2
 
-from sale_orders_tools.lab import faults, report, verify
-from sale_orders_tools.lab.clients import Journal, Load, Target, make_catalog, sdk_has_retries
-from sale_orders_tools.lab.layout import DATABASE, Layout
-from sale_orders_tools.lab.procs import LabError, Supervisor
-from sale_orders_tools.lab.stack import Lab, Teardown
+from sale_orders_lab import catalogue, faults, report, verify
+from sale_orders_lab.clients import Journal, Load, Target, make_catalog, sdk_has_retries
+from sale_orders_lab.layout import DATABASE, Layout
+from sale_orders_lab.procs import LabError, Supervisor
+from sale_orders_lab.stack import Lab, Teardown
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -33,7 +33,7 @@ class Options:
     quick: bool = False
     rounds: int = 3
     clients: int = 6
-    faults: tuple[str, ...] = faults.FAULTS
+    faults: tuple[str, ...] = catalogue.NAMES
     no_faults: bool = False
     output: Path | None = None
     logs: Path | None = None
@@ -75,7 +75,7 @@ def run(options: Options) -> int:  # noqa: C901, PLR0915 - the run, step by step
     stored: list[verify.Stored] = []
     unknown = 0
     failed = ""
-    durations = faults.QUICK if options.quick else faults.FULL
+    durations = catalogue.QUICK if options.quick else catalogue.FULL
     previous = {signum: signal.signal(signum, _interrupt) for signum in (signal.SIGTERM, signal.SIGHUP)}
     try:
         chosen = "none" if options.no_faults else ", ".join(options.faults)

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from sale_orders_tools.lab.layout import ApiHost
+    from sale_orders_lab.layout import ApiHost
 
 FAMILIES = ("sync", "async")
 UNKEYED_EVERY = 10
