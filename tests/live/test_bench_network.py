@@ -1,4 +1,4 @@
-"""`bench/run.py --network --quick` works end to end: direct, then through the delay proxy, both sizings, the costs.
+"""`sale-orders bench network --quick` works end to end: direct, then through the delay proxy, both sizings, the costs.
 
 A smoke test: it never asserts a speed, only that every endpoint of both families answered 2xx at every delay and
 sizing, that the proxy counted the round trips the multi-statement PATCH makes, that the costs were measured, that
@@ -46,7 +46,7 @@ def bench_env() -> dict[str, str]:
 
 def test_bench_network_quick_serves_every_delay_and_sizing_without_errors(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "bench/run.py", "--network", "--quick", "--output", str(tmp_path)],
+        [sys.executable, "-m", "sale_orders.cli", "bench", "network", "--quick", "--output", str(tmp_path)],
         cwd=REPO_ROOT,
         env=bench_env(),
         capture_output=True,

@@ -11,8 +11,8 @@ from sale_orders_tools.harness.servers import STOPPED_BY_SIGTERM, free_port, sta
 from tests.support import REPO_ROOT
 
 RUNTIME_VERBS = {"serve", "db", "idempotency", "api-key"}
-# The workspace members installed with the dev group only: the tools and harness, the fault proxy, the lab.
-DEV_PACKAGES = ("sale_orders_tools", "sale_orders_faultproxy", "sale_orders_lab")
+# The workspace members installed with the dev group only: the tools and harness, the fault proxy, the lab, the bench.
+DEV_PACKAGES = ("sale_orders_tools", "sale_orders_faultproxy", "sale_orders_lab", "sale_orders_bench")
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""A/B: two versions of the API (bench/versions.py) served side by side on one database, in alternating runs.
+"""A/B: two versions of the API (`versions`) served side by side on one database, in alternating runs.
 
 Each round runs every target once per version, A then B in odd rounds and B then A in even ones, so neither
 version always runs on a warmer (or busier) machine; figures are medians of the rounds.
@@ -8,10 +8,10 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
-from endpoints import Endpoint
-from report import Row
-from scenarios import WARMUP_CONNECTIONS, Bench, HarnessError, Progress, as_row, summary
-
+from sale_orders_bench.endpoints import Endpoint
+from sale_orders_bench.errors import HarnessError
+from sale_orders_bench.report import Row
+from sale_orders_bench.scenarios import WARMUP_CONNECTIONS, Bench, Progress, as_row, summary
 from sale_orders_tools.harness.servers import ServerProcess
 
 MIN_ROUNDS_FOR_VERDICT = 3  # all of 3 paired rounds on one side happens by chance 1 time in 4

@@ -7,7 +7,8 @@ import matplotlib as mpl
 
 mpl.use("Agg")
 import matplotlib.pyplot as plt
-from ladder_runs import BASE, OWN_CODE
+
+from sale_orders_bench.ladder_runs import BASE, OWN_CODE
 
 # The shares of a request's time, in the order the ladder adds them; a step's layer names its share.
 SHARES = (
@@ -42,7 +43,8 @@ def ladder_markdown(ladder: dict[str, Any]) -> list[str]:
         (
             "Each family climbs from a bare Litestar app to the thinnest path through the product's stack (the "
             "`schema` rung on a create, `session` on a page), one layer per rung, on the product's SQL, answering "
-            "its JSON (bench/ladder); the `autocommit` rung then runs that thinnest path as the product does (one "
+            "its JSON (sale_orders_bench.ladder); the `autocommit` rung then runs that thinnest path as the product "
+            "does (one "
             "statement in autocommit on the session). Figures are medians of the rounds; min-max shows the spread "
             "between rounds: differences inside it are noise. x bare = requests/s over the family's first Litestar "
             "rung; x thinnest = over its thinnest path."

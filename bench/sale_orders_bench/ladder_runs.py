@@ -1,4 +1,4 @@
-"""The ladder: each family's rungs (bench/ladder) between the raw ceiling and the product, in alternating rounds.
+"""The ladder: each family's rungs (`ladder`) between the raw ceiling and the product, in alternating rounds.
 
 Per endpoint and family the steps are: the ceiling (where it serves the endpoint), every rung, the product.
 Each round runs every step once, the next round in the opposite order, so a slow drift of a shared machine
@@ -10,15 +10,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from endpoints import BY_NAME, CEILING, LIST_ORDERS, POST_CONTACT, POST_ORDER, Endpoint
-from ladder.rungs import BY_NAME as RUNGS
-from ladder.rungs import rungs_for
-from report import Row
-from scenarios import WARMUP_CONNECTIONS, Bench, HarnessError, Progress, as_row, summary
-
+from sale_orders_bench.endpoints import CEILING, Endpoint
+from sale_orders_bench.errors import HarnessError
+from sale_orders_bench.ladder.rungs import BY_NAME as RUNGS
+from sale_orders_bench.ladder.rungs import rungs_for
+from sale_orders_bench.report import Row
+from sale_orders_bench.scenarios import WARMUP_CONNECTIONS, Bench, Progress, as_row, summary
 from sale_orders_tools.harness.servers import ServerProcess
 
-ENDPOINTS = tuple(BY_NAME[name] for name in (POST_CONTACT, LIST_ORDERS, POST_ORDER))
 PRODUCT = "product"
 BASE = "server, driver and database"
 OWN_CODE = "this project's own code"

@@ -1,12 +1,10 @@
 """In-process cost of the product's per-request ASGI wrappers, around an app that does nothing.
 
-`uv run python bench/wrappers.py [--requests N]`: microseconds each wrapper adds to one request (the median of
+`uv run sale-orders bench wrappers [--requests N]`: microseconds each wrapper adds to one request (the median of
 5 rounds), Litestar's own Prometheus middleware next to the product's `RouteSeriesMiddleware`. No server, no
 database: what wrk cannot resolve, a few microseconds out of a thousand, measured where it is spent.
 """
 
-import argparse
-import asyncio
 import statistics
 import time
 from collections.abc import Awaitable, Callable
@@ -93,9 +91,3 @@ async def main(requests: int) -> None:
     for name, wrapped in wrappers.items():
         await cost(wrapped, requests // 10)  # warm: each route's series, caches
         print(f"  {name}: {await cost(wrapped, requests):.1f}")
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--requests", type=int, default=20_000, help="requests per round (default 20,000)")
-    asyncio.run(main(parser.parse_args().requests))

@@ -8,12 +8,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from endpoints import CEILING, ENDPOINTS, LIST_ORDERS, DemoIds, Endpoint, mix_load, scale_page_load
-from environment import CpuMeter
-from report import Row, add_ratios
 from sqlalchemy.engine import URL
-from wrk import Load, WrkResult, run_wrk
 
+from sale_orders_bench.endpoints import CEILING, ENDPOINTS, LIST_ORDERS, DemoIds, Endpoint, mix_load, scale_page_load
+from sale_orders_bench.errors import HarnessError
+from sale_orders_bench.machine import CpuMeter
+from sale_orders_bench.report import Row, add_ratios
+from sale_orders_bench.wrk import Load, WrkResult, run_wrk
 from sale_orders_tools.demo import DemoSize, load_demo_data
 from sale_orders_tools.harness.gauges import rss_kib
 from sale_orders_tools.harness.servers import ServerProcess
@@ -21,10 +22,6 @@ from sale_orders_tools.harness.servers import ServerProcess
 WARMUP_CONNECTIONS = 8
 NOISE_PERCENT = 5  # other processes' CPU share above which a run is reported as disturbed
 LEAK_SEGMENT_S = 20
-
-
-class HarnessError(RuntimeError):
-    """A measurement that cannot be trusted: an endpoint failed during warm-up."""
 
 
 def summary(result: WrkResult) -> str:
@@ -90,7 +87,8 @@ class Bench:
 
     def target(self, family: str, endpoint: Endpoint) -> tuple[str, Load]:
         if family == CEILING:
-            assert self.ceiling is not None
+            if self.ceiling is None:
+                raise HarnessError("the ceiling is not served")
             return self.ceiling.base_url, endpoint.load("", self.ids)
         return self.api.base_url, endpoint.load(f"/{family}", self.ids)
 

@@ -14,8 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from endpoints import Endpoint
-from scenarios import Bench, summary
+from sale_orders_bench.endpoints import Endpoint
+from sale_orders_bench.scenarios import Bench, summary
 
 RATE = 100  # samples per second
 

@@ -8,8 +8,8 @@ JSON of the same shape (`sale_orders.domain.order_json`):
 - `GET /order?limit=50`: one statement for the orders, their lines and their tags;
 - `POST /order`: one statement that checks the references and inserts the order, its lines and its tags.
 
-Like the API, it runs each in autocommit. It runs under the same uvicorn as the API (`uvicorn ceiling:app
---app-dir bench`), with as many workers, so the difference between the two is what the framework, the
+Like the API, it runs each in autocommit. It runs under the same uvicorn as the API (`uvicorn
+sale_orders_bench.ceiling:app`), with as many workers, so the difference between the two is what the framework, the
 SQLAlchemy and SQLModel layers, the validation and the API's own code cost.
 Configured by CEILING_DATABASE_URL (a libpq URL) and CEILING_POOL_SIZE.
 """
@@ -39,7 +39,8 @@ def _asyncpg(statement: ClauseElement, **kwargs: Any) -> tuple[str, tuple[str, .
     """The statement's text for asyncpg (`$1`, `$2`, ...), and the names of its parameters in that order."""
     dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]  # SQLAlchemy's dialects are unannotated
     compiled = statement.compile(dialect=dialect, **kwargs)
-    assert isinstance(compiled, SQLCompiler)  # a statement, not DDL: it has bound parameters
+    if not isinstance(compiled, SQLCompiler):  # a statement, not DDL: it has bound parameters
+        raise TypeError(f"not a statement: {statement}")
     return str(compiled), tuple(compiled.positiontup or ())
 
 
@@ -141,7 +142,8 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] == "lifespan":
         await _lifespan(receive, send)
         return
-    assert _pool is not None, "the lifespan opens the pool"
+    if _pool is None:
+        raise RuntimeError("the lifespan opens the pool")
     route = (scope["method"], scope["path"].rstrip("/"))
     if route == ("POST", "/contact"):
         status, body = await create_contact(_pool, await _read_body(receive))

@@ -1,10 +1,7 @@
 """Results: every run as JSON, a Markdown table with the machine it ran on, and PNG plots."""
 
 import json
-import os
-import platform
 from collections.abc import Iterable, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -12,42 +9,12 @@ import matplotlib as mpl
 
 mpl.use("Agg")
 import matplotlib.pyplot as plt
-from endpoints import BY_NAME, CEILING, ENDPOINTS, FAMILIES
+
+from sale_orders_bench.endpoints import BY_NAME, CEILING, ENDPOINTS, FAMILIES
 
 Row = dict[str, Any]
-PACKAGES = ("litestar", "sqlalchemy", "advanced-alchemy", "pydantic", "asyncpg", "psycopg2-binary", "uvicorn")
 COLORS = {"sync": "tab:blue", "async": "tab:orange", CEILING: "dimgray"}
 APPROXIMATE = "\u2020"  # marks a ratio taken against the closest ceiling endpoint, not the same one
-
-
-def _proc_value(path: str, key: str) -> str:
-    try:
-        lines = Path(path).read_text().splitlines()
-    except OSError:
-        return "unknown"
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith(key)), "unknown")
-
-
-def describe_machine(postgres_version: str, wrk_version: str, load_before: Sequence[float]) -> dict[str, str]:
-    """Where the figures come from: they only compare with figures from the same kind of machine."""
-    ram_kib = _proc_value("/proc/meminfo", "MemTotal").split()[0]
-    versions = {}
-    for package in PACKAGES:
-        try:
-            versions[package] = metadata.version(package)
-        except metadata.PackageNotFoundError:
-            versions[package] = "not installed"
-    return {
-        "cpu": _proc_value("/proc/cpuinfo", "model name"),
-        "cores": str(os.cpu_count()),
-        "ram": f"{int(ram_kib) / 1024**2:.1f} GiB" if ram_kib.isdigit() else "unknown",
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "postgresql": postgres_version,
-        "wrk": wrk_version,
-        "load average before the run": " ".join(f"{load:.2f}" for load in load_before),
-        "packages": ", ".join(f"{name} {version}" for name, version in versions.items()),
-    }
 
 
 def add_ratios(rows: Sequence[Row]) -> None:

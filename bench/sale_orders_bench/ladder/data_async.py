@@ -20,10 +20,10 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Executable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from ladder.orders import NewOrder, page
-from ladder.sql import Statement, Statements
 from sale_orders.db.queries import catalog, orders
 from sale_orders.family._async import sessions as async_sessions
+from sale_orders_bench.ladder.orders import NewOrder, page
+from sale_orders_bench.ladder.sql import Statement, Statements
 
 SQL = Statements.of("asyncpg")
 

@@ -3,7 +3,7 @@
 The last rung is not a layer: it is the thinnest path using the session as the product does (no BEGIN and
 COMMIT around a single statement), so that the product's own code is what the product adds to it.
 
-Pure data, shared by the app that serves the rungs (`ladder.app`) and the harness that measures them.
+Pure data, shared by the app that serves the rungs (`sale_orders_bench.ladder.app`) and the harness that measures them.
 """
 
 from dataclasses import dataclass

@@ -18,7 +18,7 @@ At the rate one worker can serve at all (rate = 1 / cpu), the sync family needs 
 family needs connections: the one running. `headroom` (2) covers what the mean does not: a request also holds
 its connection while it waits for the CPU (the event loop, the GIL) between its round trips, which grows when the
 worker is busy. The result is at least the defaults (below about 1 ms they already cover one worker's rate, and
-fewer threads save little, see `bench --network`'s costs), and both pools of one worker together stay within what
+fewer threads save little, see `bench network`'s costs), and both pools of one worker together stay within what
 PostgreSQL's `max_connections` leaves for it; if they would not, both are cut in proportion, and the rule says so.
 
 A request that finds every connection (sync: every thread) busy queues for one, for at most `POOL_TIMEOUT`
@@ -29,27 +29,26 @@ before its 503. With `concurrency` requests outstanding at once, the last in lin
 Raising it trades fail-fast for queueing: on a cut link a request waits up to POOL_TIMEOUT + DB_RESPONSE_TIMEOUT.
 
 Round trips are counted from the code and measured by `tests/database/api/test_round_trips.py` (PostgreSQL's
-statement log) and by the proxy's `turns` in every run of `bench --network`.
+statement log) and by the proxy's `turns` in every run of `bench network`.
 """
 
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from endpoints import LIST_ORDERS, PATCH_ORDER, POST_CONTACT, POST_ORDER
-
 from sale_orders.settings import Settings
+from sale_orders_bench.endpoints import LIST_ORDERS, PATCH_ORDER, POST_CONTACT, POST_ORDER
 
 HEADROOM = 2.0
 # superuser_reserved_connections (3), and the connections of whoever administers or watches the database.
 RESERVED_CONNECTIONS = 10
 MAX_THREADS = next(int(rule.le) for rule in Settings.model_fields["sync_threads"].metadata if hasattr(rule, "le"))
-# A SELECT 1 through the delay proxy at 0 ms on this machine (bench --network measures it in every run).
+# A SELECT 1 through the delay proxy at 0 ms on this machine (`bench network` measures it in every run).
 BASE_RTT_MS = 0.1
 SIZING_SETTINGS = ("SYNC_THREADS", "SYNC_POOL_SIZE", "ASYNC_POOL_SIZE", "POOL_TIMEOUT")
 
 # Round trips per request, by endpoint and family. One statement each for a page, a create and a keyed create
-# (no BEGIN or COMMIT around one statement). Changing an order's lines and tags (bench/lua/patch_order.lua: 3 new
+# (no BEGIN or COMMIT around one statement). Changing an order's lines and tags (lua/patch_order.lua: 3 new
 # lines for 3 old ones, 2 new tags for 2 old ones) is BEGIN, the order FOR UPDATE, its tags, its lines, the check
 # of every reference, the new tags, INSERT of the new lines, DELETE of the old lines, DELETE and INSERT of the tag
 # links, COMMIT: 11 with asyncpg, which sends each executemany as one pipeline; psycopg2 would run an executemany one
@@ -63,7 +62,7 @@ ROUND_TRIPS: Mapping[str, Mapping[str, int]] = {
 }
 
 # Requests/s one worker serves with PostgreSQL near, on this project's 2-core machine: the better of c=8 and c=64
-# in docs/benchmarks.md, and PATCH from `bench --network --quick` at 0 ms (c=8, a busy machine). The rates to keep
+# in docs/benchmarks.md, and PATCH from `bench network --quick` at 0 ms (c=8, a busy machine). The rates to keep
 # when a run has not measured its own at 0 ms.
 NEAR_RATES: Mapping[str, Mapping[str, float]] = {
     LIST_ORDERS: {"sync": 622, "async": 501},

@@ -16,10 +16,10 @@ from psycopg2.pool import ThreadedConnectionPool
 from sqlalchemy import Connection, Engine, Executable
 from sqlalchemy.orm import Session
 
-from ladder.orders import NewOrder, page
-from ladder.sql import Statement, Statements
 from sale_orders.db.queries import catalog, orders
 from sale_orders.family._sync import sessions as sync_sessions
+from sale_orders_bench.ladder.orders import NewOrder, page
+from sale_orders_bench.ladder.sql import Statement, Statements
 
 SQL = Statements.of("psycopg2")
 

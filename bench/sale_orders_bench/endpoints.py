@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass
 
-from wrk import Load
-
 from sale_orders.family.record import FAMILY_NAMES
+from sale_orders_bench.wrk import Load
 
 FAMILIES = FAMILY_NAMES
 CEILING = "ceiling"
@@ -73,10 +72,13 @@ ENDPOINTS = (
     Endpoint(POST_ORDER_KEYED, "post_order_keyed", ceiling=POST_ORDER, served_by_ceiling=False),
     Endpoint(GET_ORDER, "get_order", ceiling=LIST_ORDERS, served_by_ceiling=False),
     Endpoint(LIST_ORDERS, "list_orders", ceiling=LIST_ORDERS, served_by_ceiling=True),
-    # Changing an order is several statements in one transaction (bench --network); not in the matrix by default.
+    # Changing an order is several statements in one transaction (`bench network`); not in the matrix by default.
     Endpoint(PATCH_ORDER, "patch_order", ceiling=POST_ORDER, served_by_ceiling=False),
 )
 BY_NAME = {endpoint.name: endpoint for endpoint in ENDPOINTS}
+BY_SLUG = {endpoint.slug: endpoint for endpoint in ENDPOINTS}
+LADDER_ENDPOINTS = tuple(BY_NAME[name] for name in (POST_CONTACT, LIST_ORDERS, POST_ORDER))
+"""What the ladder's rungs serve, and so what `ladder` and `ab` measure by default."""
 
 
 def mix_load(ids: DemoIds) -> Load:

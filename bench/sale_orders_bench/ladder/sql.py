@@ -33,7 +33,8 @@ class Statement:
     @classmethod
     def of(cls, statement: ClauseElement, driver: Driver, **kwargs: Any) -> "Statement":
         compiled = statement.compile(dialect=DIALECTS[driver], **kwargs)
-        assert isinstance(compiled, SQLCompiler)  # a statement, not DDL: it has bound parameters
+        if not isinstance(compiled, SQLCompiler):  # a statement, not DDL: it has bound parameters
+            raise TypeError(f"not a statement: {statement}")
         return cls(str(compiled), tuple(compiled.positiontup or ()))
 
     def bind(self, values: Mapping[str, Any]) -> Any:

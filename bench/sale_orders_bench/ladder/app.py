@@ -8,7 +8,7 @@ statement in autocommit on the session); the product itself is measured next to 
 
 The app adds no middleware and no plugin beyond the product's strict pydantic validation, so a lower rung
 does not pay for a layer above it; it starts like the product (thread pool size, frozen startup objects).
-Served by uvicorn as the API is: `uvicorn ladder.app:create_app --factory --app-dir bench`.
+Served by uvicorn as the API is: `uvicorn sale_orders_bench.ladder.app:create_app --factory`.
 """
 
 from collections.abc import AsyncIterator
@@ -23,11 +23,6 @@ from litestar.params import JSONBody
 from litestar.plugins.pydantic import PydanticInitPlugin
 from sqlalchemy.engine import URL
 
-from ladder.bodies import MSGSPEC, PRODUCT_SCHEMAS, PYDANTIC, Bodies
-from ladder.data_async import AsyncConnectionRung, AsyncDatabase, AsyncOneStatementRung, AsyncSessionRung, RawAsyncpg
-from ladder.data_sync import ConnectionRung, OneStatementRung, RawPsycopg2, SessionRung, SyncDatabase
-from ladder.orders import NewOrder
-from ladder.rungs import BY_NAME
 from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
 from sale_orders.db.drivers import libpq_dsn as dsn
 from sale_orders.domain.errors import MissingReferenceError
@@ -36,6 +31,17 @@ from sale_orders.family.databases import database_configs, prepare_engines
 from sale_orders.family.params import After, Limit
 from sale_orders.family.record import ASYNC, SYNC
 from sale_orders.settings import Settings
+from sale_orders_bench.ladder.bodies import MSGSPEC, PRODUCT_SCHEMAS, PYDANTIC, Bodies
+from sale_orders_bench.ladder.data_async import (
+    AsyncConnectionRung,
+    AsyncDatabase,
+    AsyncOneStatementRung,
+    AsyncSessionRung,
+    RawAsyncpg,
+)
+from sale_orders_bench.ladder.data_sync import ConnectionRung, OneStatementRung, RawPsycopg2, SessionRung, SyncDatabase
+from sale_orders_bench.ladder.orders import NewOrder
+from sale_orders_bench.ladder.rungs import BY_NAME
 
 
 def async_handlers(database: AsyncDatabase, bodies: Bodies) -> list[HTTPRouteHandler]:

@@ -15,10 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from environment import REPO, server_env
-from scenarios import HarnessError
 from sqlalchemy.engine import URL
 
+from sale_orders_bench.errors import HarnessError
+from sale_orders_bench.servers import REPO, server_env
 from sale_orders_tools.harness import servers
 from sale_orders_tools.harness.servers import ServerProcess, free_port
 

@@ -1,4 +1,4 @@
-"""Drive load with wrk and read the one JSON line that bench/lua/common.lua's `done()` prints."""
+"""Drive load with wrk and read the one JSON line that lua/common.lua's `done()` prints."""
 
 import json
 import os
@@ -35,7 +35,7 @@ def wrk_version() -> str:
 
 @dataclass(frozen=True)
 class Load:
-    """What wrk sends: a script in bench/lua and its arguments (the first is usually the path)."""
+    """What wrk sends: a script in lua/ and its arguments (the first is usually the path)."""
 
     script: str
     args: tuple[str, ...]

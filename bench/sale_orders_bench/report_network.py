@@ -1,4 +1,4 @@
-"""`bench --network`'s results: the sizing per delay, round trips, the proxy's cost, the sweep, costs, and plots."""
+"""`bench network`'s results: the sizing per delay, round trips, the proxy's cost, the sweep, costs, and plots."""
 
 from collections.abc import Sequence
 from pathlib import Path
@@ -8,9 +8,10 @@ import matplotlib as mpl
 
 mpl.use("Agg")
 import matplotlib.pyplot as plt
-from endpoints import BY_NAME, FAMILIES
 from matplotlib import ticker
-from report import COLORS, Row
+
+from sale_orders_bench.endpoints import BY_NAME, FAMILIES
+from sale_orders_bench.report import COLORS, Row
 
 LINESTYLES = {"defaults": "-", "recommended": "--"}
 MARKERS = {"defaults": "o", "recommended": "s"}
@@ -33,12 +34,13 @@ def sizing_lines(network: dict[str, Any]) -> list[str]:
         "### Sizing at each delay",
         "",
         (
-            "SYNC_THREADS / SYNC_POOL_SIZE / ASYNC_POOL_SIZE. The rule (bench/sizing.py): in flight = rate x the "
+            "SYNC_THREADS / SYNC_POOL_SIZE / ASYNC_POOL_SIZE. The rule (sale_orders_bench.sizing): in flight = rate x "
+            "the "
             "time a request holds its connection; a `def` request holds it for round trips x RTT + its CPU time, an "
             "`async def` request for round trips x RTT; x2 headroom; at least the defaults; both pools within "
             "max_connections. RTT is the median `SELECT 1` measured at that delay; the rates to keep are each "
             "family's best req/s per endpoint through the proxy at 0 ms (before that point: direct; before that: "
-            "bench/sizing.py NEAR_RATES), in results.json under `plans`."
+            "sale_orders_bench.sizing NEAR_RATES), in results.json under `plans`."
         ),
         "",
         (
@@ -67,7 +69,8 @@ def round_trip_lines(network: dict[str, Any]) -> list[str]:
         "### Round trips per request",
         "",
         (
-            "Counted from the code (bench/sizing.py `ROUND_TRIPS`, what the rule uses) and measured: the proxy's "
+            "Counted from the code (sale_orders_bench.sizing `ROUND_TRIPS`, what the rule uses) and measured: the "
+            "proxy's "
             "`turns` (each time a client spoke again after the server answered) over the requests wrk completed, "
             "mean of the runs through the proxy with the default sizing."
         ),
