@@ -1,7 +1,7 @@
 """`sale-orders bench` (or `python -m sale_orders_bench`): one subcommand per measurement.
 
-Light on purpose: `sale-orders` loads this group on every start, so each subcommand imports what it measures with
-only when it runs.
+Light on purpose: `sale-orders` loads this group on every start, so a subcommand imports its measurement (servers,
+wrk, matplotlib...) only when it runs.
 """
 
 import functools
