@@ -53,14 +53,19 @@ ci:
 contract *ARGS:
     uv run sale-orders contract {{ARGS}}
 
-# benchmark both families against a raw asyncpg ceiling (`just bench --quick` for a smoke run)
+# a benchmark: `just bench matrix` (both families against a raw asyncpg ceiling; `--quick` for a smoke run),
+# `just bench network`, ...: `just bench --help` lists the measurements
 bench *ARGS:
     uv run sale-orders bench {{ARGS}}
 
 # where a request's time goes: the stack's layers between the ceiling and the API
 ladder *ARGS:
-    uv run sale-orders bench --ladder {{ARGS}}
+    uv run sale-orders bench ladder {{ARGS}}
 
 # the API at git ref REV against the working tree, side by side (alternating runs, medians)
 ab REV *ARGS:
-    uv run sale-orders bench --ab {{REV}} {{ARGS}}
+    uv run sale-orders bench ab {{REV}} {{ARGS}}
+
+# the API on several hosts under faults (`just lab --quick` for the CI run)
+lab *ARGS:
+    uv run sale-orders lab run {{ARGS}}

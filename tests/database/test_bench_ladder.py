@@ -1,10 +1,9 @@
-"""The benchmark's ladder (bench/ladder): every rung answers a create and a page as the product does.
+"""The benchmark's ladder (sale_orders_bench.ladder): every rung answers a create and a page as the product does.
 
 A rung that answered differently would measure a different job, and the ladder would compare unlike things.
 Each rung of each family is compared with the product's family, on the same database, in process.
 """
 
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -12,13 +11,9 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from sqlalchemy.engine import URL
 
-from tests.support import REPO_ROOT
+from sale_orders_bench.ladder.app import create_app as create_ladder_app
+from sale_orders_bench.ladder.rungs import RUNGS, Rung
 from tests.support.api import Api
-
-# bench/ is a folder of scripts, not a package: its modules import one another by their bare names.
-sys.path.append(str(REPO_ROOT / "bench"))
-from ladder.app import create_app as create_ladder_app
-from ladder.rungs import RUNGS, Rung
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""`bench/run.py --network --quick` works end to end: direct, then through the delay proxy, both sizings, the costs.
+"""`sale-orders bench network --quick` works end to end: direct, then through the delay proxy, both sizings, the costs.
 
 A smoke test: it never asserts a speed, only that every endpoint of both families answered 2xx at every delay and
 sizing, that the proxy counted the round trips the multi-statement PATCH makes, that the costs were measured, that
@@ -15,6 +15,7 @@ import pytest
 
 from sale_orders.family.record import FAMILY_NAMES
 from tests.support import REPO_ROOT
+from tests.support.servers import clean_env
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.timeout(660)  # longer than the 600 s the run may take on a busy machine
@@ -23,7 +24,6 @@ DELAYS = ["direct", "0 ms", "5 ms"]
 SIZINGS = ["defaults", "recommended"]
 ENDPOINTS = ["GET /order?limit=50", "POST /contact", "POST /order", "PATCH /order/{id}"]
 SLUGS = ["list_orders", "post_contact", "post_order", "patch_order"]
-DATABASE_SETTINGS = {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"}
 
 
 @pytest.fixture(autouse=True)
@@ -38,7 +38,7 @@ def wrk() -> None:
 
 def bench_env() -> dict[str, str]:
     """Never the developer's database: the embedded one, or a scratch database on TEST_DATABASE_URL's server."""
-    env = {key: value for key, value in os.environ.items() if key.upper() not in DATABASE_SETTINGS}
+    env = clean_env()
     if test_server := os.environ.get("TEST_DATABASE_URL"):
         env["DATABASE_URL"] = test_server
     return env
@@ -46,7 +46,7 @@ def bench_env() -> dict[str, str]:
 
 def test_bench_network_quick_serves_every_delay_and_sizing_without_errors(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "bench/run.py", "--network", "--quick", "--output", str(tmp_path)],
+        [sys.executable, "-m", "sale_orders.cli", "bench", "network", "--quick", "--output", str(tmp_path)],
         cwd=REPO_ROOT,
         env=bench_env(),
         capture_output=True,

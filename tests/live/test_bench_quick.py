@@ -1,4 +1,5 @@
-"""`bench/run.py --quick` works end to end: it serves, loads, measures and reports, without a single error.
+"""`sale-orders bench matrix --quick` and `bench ab --quick` work end to end: they serve, load, measure and report,
+without a single error.
 
 Smoke tests: they never assert a speed, only that every endpoint of both families, every rung of the ladder
 and both versions of an A/B run answered 2xx under load, and that the results (JSON, Markdown, plots) were
@@ -19,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sale_orders.db.migrate import MIGRATIONS
 from sale_orders.family.record import FAMILY_NAMES
 from tests.support import REPO_ROOT
+from tests.support.servers import clean_env
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.timeout(960)  # longer than the 900 s each benchmark run may take on a busy machine
@@ -27,7 +29,6 @@ REPO = REPO_ROOT
 ENDPOINTS = {"POST /contact", "GET /contact/{id}", "POST /order", "GET /order/{id}", "GET /order?limit=50"}
 FOCUSED = {"POST /contact", "GET /order?limit=50", "POST /order"}
 FAMILIES = set(FAMILY_NAMES)
-DATABASE_SETTINGS = {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"}
 RUNGS = ["litestar", "sqlalchemy", "session", "pydantic", "schema", "autocommit"]
 BODY_RUNGS = {"pydantic", "schema"}
 
@@ -44,7 +45,7 @@ def wrk() -> None:
 
 def bench_env() -> dict[str, str]:
     """Never the developer's database: the embedded one, or a scratch database on TEST_DATABASE_URL's server."""
-    env = {key: value for key, value in os.environ.items() if key.upper() not in DATABASE_SETTINGS}
+    env = clean_env()
     if test_server := os.environ.get("TEST_DATABASE_URL"):
         env["DATABASE_URL"] = test_server
     return env
@@ -52,7 +53,7 @@ def bench_env() -> dict[str, str]:
 
 def bench(output: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "bench/run.py", *args, "--output", str(output)],
+        [sys.executable, "-m", "sale_orders.cli", "bench", *args, "--output", str(output)],
         cwd=REPO,
         env=bench_env(),
         capture_output=True,
@@ -83,7 +84,7 @@ def expected_steps(endpoint: str) -> list[str]:
 
 
 def test_bench_quick_runs_the_matrix_and_the_ladder_without_errors(tmp_path: Path) -> None:
-    result = bench(tmp_path, "--quick")
+    result = bench(tmp_path, "matrix", "--quick")
 
     assert result.returncode == 0, explained(result)
     assert (tmp_path / "results.md").is_file()
@@ -123,7 +124,7 @@ def comparison_of(document: dict[str, Any], endpoint: str, family: str) -> dict[
 
 
 def test_bench_ab_compares_head_with_the_working_tree_in_alternating_rounds(tmp_path: Path) -> None:
-    result = bench(tmp_path, "--quick", "--ab", "HEAD")
+    result = bench(tmp_path, "ab", "HEAD", "--quick")
 
     assert result.returncode == 0, explained(result)
     assert bench_worktrees() == [], "the temporary worktree of version A was left behind"
@@ -159,7 +160,7 @@ def test_bench_ab_refuses_versions_whose_migrations_do_not_extend_each_other(tmp
         f'revision = "9999"\ndown_revision = "{newest.down_revision}"\n\n\ndef upgrade() -> None:\n    pass\n'
     )
 
-    result = bench(tmp_path / "results", "--quick", "--ab", "HEAD", "--ab-rev-b", str(other))
+    result = bench(tmp_path / "results", "ab", "HEAD", "--quick", "--rev-b", str(other))
 
     assert result.returncode == 1, explained(result)
     assert f"has migration head(s) {newest.revision} and B ({other}) has 9999, and B's migrations do not" in (

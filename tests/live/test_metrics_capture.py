@@ -2,7 +2,7 @@
 
 import httpx
 
-from sale_orders_tools.scrape import MetricsCapture
+from sale_orders_tools.harness.gauges import MetricsCapture
 from tests.support.servers import LiveServer
 
 

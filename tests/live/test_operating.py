@@ -14,7 +14,7 @@ from sqlalchemy.engine import URL
 from sale_orders.db.migrate import alembic_config, upgrade
 from sale_orders.family.record import FAMILY_NAMES
 from sale_orders.settings import Settings
-from sale_orders_tools import servers
+from sale_orders_tools.harness import servers
 from tests.support.database import query, scratch_database
 from tests.support.faults import PASSWORD
 from tests.support.metrics import parse, value

@@ -64,8 +64,7 @@ def test_every_relative_link_resolves(document: Path) -> None:
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=_ids)
-def test_every_sale_orders_command_shown_exists(document: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(REPO_ROOT)  # `bench --help` runs bench/run.py from the repository's root
+def test_every_sale_orders_command_shown_exists(document: Path) -> None:
     known = cli_commands()
     shown = set()
     for words in _CLI.findall(_code(document.read_text(encoding="utf-8"))):

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from sale_orders_tools.servers import STOPPED_BY_SIGTERM, free_port, start
+from sale_orders_tools.harness.servers import STOPPED_BY_SIGTERM, free_port, start
 from tests.support import REPO_ROOT
 
 RUNTIME_VERBS = {"serve", "db", "idempotency", "api-key"}
+# The workspace members installed with the dev group only: the tools and harness, the fault proxy, the lab, the bench.
+DEV_PACKAGES = ("sale_orders_tools", "sale_orders_faultproxy", "sale_orders_lab", "sale_orders_bench")
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,8 @@ def test_it_lists_only_the_runtime_verbs(production_environment: Path) -> None:
     )
     listed = {line.split()[0] for line in result.stdout.split("Commands:", 1)[1].splitlines() if line.strip()}
     assert listed == RUNTIME_VERBS
-    assert list(production_environment.glob("lib/python3*/site-packages/sale_orders_tools")) == []
+    for package in DEV_PACKAGES:
+        assert list(production_environment.glob(f"lib/python3*/site-packages/{package}")) == [], package
 
 
 def test_it_serves_on_an_embedded_postgres(production_environment: Path, tmp_path: Path) -> None:

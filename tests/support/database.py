@@ -3,17 +3,17 @@
 After a fault, a test reads what is committed here, in SQL, rather than trusting the API that just failed.
 """
 
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Self
 
 import psycopg2
 from sqlalchemy.engine import URL
 
 from sale_orders.db.drivers import libpq_dsn as dsn
-from sale_orders_tools import scratch
+from sale_orders_tools.harness import databases
+from sale_orders_tools.harness.databases import embedded_data_dir, execute, query
 
 __all__ = [
     "EMPTY",
@@ -56,51 +56,15 @@ UNION ALL SELECT 'idempotency key ' || k.scope || '/' || k.key || ' without its 
 
 
 @contextmanager
-def embedded_data_dir(name: str) -> Iterator[Path]:
-    """A folder for an embedded PostgreSQL's files, outside pytest's temporary root; removed when the block ends.
-
-    Every pytest session a user starts makes /tmp/pytest-of-<user> private (0700): run as root, the embedded
-    server runs as a system user of its own and, under that folder, cannot reach its files any more as soon
-    as another session (another worktree's) starts.
-    """
-    with tempfile.TemporaryDirectory(prefix=f"sale-orders-{name}-") as folder:
-        yield Path(folder)
-
-
-@contextmanager
 def scratch_database(server_url: URL) -> Iterator[URL]:
     """An empty database of its own on the server, dropped when the block ends."""
-    with scratch.scratch_database(server_url, "test_sale_orders") as url:
+    with databases.scratch_database(server_url, "test_sale_orders") as url:
         yield url
 
 
 def truncate(database_url: URL) -> None:
     """Empty every table and restart ids from 1."""
-    with psycopg2.connect(dsn(database_url)) as connection, connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
-    connection.close()
-
-
-def query(
-    database_url: URL, sql: str, parameters: dict[str, Any] | tuple[Any, ...] | None = None
-) -> list[tuple[Any, ...]]:
-    """The rows of one SQL query, read in a connection of its own (what is committed, nothing else)."""
-    with psycopg2.connect(dsn(database_url)) as connection, connection.cursor() as cursor:
-        cursor.execute(sql, parameters)
-        rows = cursor.fetchall()
-    connection.close()
-    return rows
-
-
-def execute(database_url: URL, sql: str) -> None:
-    """Run one SQL command on its own, outside any transaction (ALTER SYSTEM, CREATE DATABASE, ...)."""
-    connection = psycopg2.connect(dsn(database_url))
-    try:
-        connection.autocommit = True
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        connection.close()
+    execute(database_url, f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
 
 
 @contextmanager

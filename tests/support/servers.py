@@ -1,24 +1,15 @@
-"""Live servers for the tests: `sale-orders serve` in a process of its own, stopped by its PID."""
+"""Live servers for the tests: `sale-orders serve` in a process of its own, stopped by its PID (the shared harness)."""
 
-import os
 from pathlib import Path
 
 import pytest
 
-from sale_orders_tools import servers
-from sale_orders_tools.servers import STOPPED_BY_SIGTERM, ServerProcess, free_port
+from sale_orders_tools.harness import servers
+from sale_orders_tools.harness.servers import STOPPED_BY_SIGTERM, ServerProcess, clean_env, free_port
 
 __all__ = ["STOPPED_BY_SIGTERM", "LiveServer", "clean_env", "free_port", "start_server"]
 
 LiveServer = ServerProcess
-
-# A developer's database settings must never reach a test server: it gets what the test gives it.
-DATABASE_SETTINGS = {"DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD", "DATA_DIR"}
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    """The environment without any database settings of the developer's, plus `extra`."""
-    return {**{k: v for k, v in os.environ.items() if k.upper() not in DATABASE_SETTINGS}, **extra}
 
 
 def start_server(env: dict[str, str], workdir: Path) -> LiveServer:

@@ -1,12 +1,6 @@
 """The benchmark's report says what `--metrics` captured, per family, in results.md as in results.json."""
 
-import sys
-
-from tests.support import REPO_ROOT
-
-# bench/ is a folder of scripts, not a package: its modules import one another by their bare names.
-sys.path.append(str(REPO_ROOT / "bench"))
-from report import metrics_markdown
+from sale_orders_bench.report import metrics_markdown
 
 
 def test_the_metrics_of_a_run_are_a_table_per_family() -> None:

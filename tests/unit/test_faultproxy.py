@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sale_orders_tools.faultproxy.proxy import ProxyThread
+from sale_orders_faultproxy.proxy import ProxyThread
 
 
 @pytest.fixture

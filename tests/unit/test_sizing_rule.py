@@ -1,13 +1,7 @@
-"""The sizing rule (bench/sizing.py): Little's law per family, floored at the defaults, capped by max_connections."""
+"""sale_orders_bench.sizing: Little's law per family, floored at the defaults, capped by max_connections."""
 
-import sys
-
-from tests.support import REPO_ROOT
-
-# bench/ is a folder of scripts, not a package: its modules import one another by their bare names.
-sys.path.append(str(REPO_ROOT / "bench"))
-from endpoints import LIST_ORDERS, PATCH_ORDER, POST_CONTACT
-from sizing import default_sizing, plan, workloads
+from sale_orders_bench.endpoints import LIST_ORDERS, PATCH_ORDER, POST_CONTACT
+from sale_orders_bench.sizing import default_sizing, plan, workloads
 
 
 def test_near_the_database_the_defaults_already_cover_one_workers_rate() -> None:

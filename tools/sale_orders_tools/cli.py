@@ -1,11 +1,10 @@
-"""The development verbs of `sale-orders`: contract and SDK, contract runs, demo data, benchmarks.
+"""The development verbs of `sale-orders`: contract and SDK, contract runs, the sync twin, demo data.
 
 Each is a click command registered under the `sale_orders.commands` entry point group (tools/pyproject.toml),
 which `sale_orders.cli` adds to its group when this package is installed: a production install has none of them.
 """
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -75,7 +74,7 @@ def contract(ctx: click.Context, url: str | None, max_examples: int) -> None:
     every user of the machine); a scratch server gets a fresh key.
     """
     from sale_orders.web.auth import api_key_digest, new_api_key  # noqa: PLC0415
-    from sale_orders_tools.servers import scratch_server  # noqa: PLC0415
+    from sale_orders_tools.harness.servers import scratch_server  # noqa: PLC0415
 
     def run(base_url: str, key: str) -> int:
         # One run per family: Schemathesis tracks deleted resources by path, so a contact deleted through
@@ -106,30 +105,6 @@ def contract(ctx: click.Context, url: str | None, max_examples: int) -> None:
     key = new_api_key()
     with scratch_server(env={"API_KEYS": f"write:{api_key_digest(key)}"}) as base_url:
         code = run(base_url, key)
-    sys.exit(code)
-
-
-@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []})
-@click.pass_context
-def bench(ctx: click.Context) -> None:
-    """Benchmark the families against a raw asyncpg ceiling, layer by layer (--ladder), or two versions (--ab REV).
-
-    See bench/README.md and `bench --help`.
-    """
-    harness = Path("bench/run.py")
-    if not harness.exists():
-        raise click.ClickException("run this from the repository's root: bench/run.py is not here")
-    harness_process = subprocess.Popen([sys.executable, str(harness), *ctx.args])  # noqa: S603 - our own script
-
-    def forward(signum: int, _frame: object) -> None:
-        # The harness stops what it started on SIGTERM; sent to this wrapper, the signal must reach it.
-        harness_process.send_signal(signum)
-
-    previous = signal.signal(signal.SIGTERM, forward)
-    try:
-        code = harness_process.wait()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
     sys.exit(code)
 
 

@@ -1,7 +1,7 @@
-"""`sale-orders lab`: several hosts on one machine under faults; nothing acknowledged is lost, nothing created twice.
+"""`sale-orders lab run`: several hosts on one machine under faults; nothing acknowledged lost, nothing created twice.
 
-One `lab --quick` run for the module (each fault once, a few minutes), its last line and results.json checked;
-and start/stop runs (`--no-faults`, and a SIGTERM while it starts) that must leave no process, port or file.
+One `lab run --quick` for the module (each fault once, a few minutes), its last line and results.json checked;
+and start/stop runs (`lab baseline`, and a SIGTERM while it starts) that must leave no process, port or file.
 """
 
 import json
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from sale_orders_tools.lab.command import FAULT_NAMES
+from sale_orders_lab.catalogue import NAMES as FAULT_NAMES
 from tests.support.tools import require_tool
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -54,14 +54,14 @@ def lab_tools() -> None:
     require_tool("etcd", install="apt-get install etcd-server")
     if os.geteuid() == 0:
         require_tool("setpriv", install="apt-get install util-linux")
-    from sale_orders_tools.lab.patroni import ensure_patroni  # noqa: PLC0415
-    from sale_orders_tools.lab.procs import LabError  # noqa: PLC0415
+    from sale_orders_lab.patroni import ensure_patroni  # noqa: PLC0415
+    from sale_orders_lab.procs import LabError  # noqa: PLC0415
 
     try:
         program = str(ensure_patroni(print))
     except LabError as exc:
         program = f"/nonexistent ({exc})"
-    require_tool("patroni", install="uv run sale-orders lab (installs it once)", paths=[program])
+    require_tool("patroni", install="uv run sale-orders lab run (installs it once)", paths=[program])
 
 
 def lab(*options: str, output: Path | None = None, timeout: float = 1100) -> Run:
@@ -108,7 +108,7 @@ def assert_nothing_left(teardown: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def quick(lab_tools: None, tmp_path_factory: pytest.TempPathFactory) -> Run:
     del lab_tools
-    return lab("--quick", output=tmp_path_factory.mktemp("lab"))
+    return lab("run", "--quick", output=tmp_path_factory.mktemp("lab"))
 
 
 @pytest.mark.timeout(1200)
@@ -156,7 +156,7 @@ def test_quick_lab_leaves_nothing_behind(quick: Run) -> None:
 @pytest.mark.timeout(600)
 def test_start_and_stop_leave_no_process_port_or_file(lab_tools: None) -> None:
     del lab_tools
-    run = lab("--no-faults", timeout=500)
+    run = lab("baseline", timeout=500)
     assert run.status == 0, run.output[-5000:]
     assert run.final()[1:] == (0, 0, 0)
     assert_nothing_left(run.teardown())
@@ -165,7 +165,7 @@ def test_start_and_stop_leave_no_process_port_or_file(lab_tools: None) -> None:
 @pytest.fixture
 def starting_lab(lab_tools: None) -> Iterator[subprocess.Popen[str]]:
     del lab_tools
-    command = [sys.executable, "-m", "sale_orders.cli", "lab", "--no-faults"]
+    command = [sys.executable, "-m", "sale_orders.cli", "lab", "baseline"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     yield process
     if process.poll() is None:

