@@ -4,6 +4,8 @@ from typing import Any, Self
 import httpx
 from attrs import define, evolve, field
 
+from ._consistency import ConsistencyTokens as ConsistencyTokens
+from ._consistency import consistent_httpx_args
 from ._retries import AsyncRetryTransport as AsyncRetryTransport
 from ._retries import RetryPolicy as RetryPolicy
 from ._retries import RetryTransport as RetryTransport
@@ -40,10 +42,14 @@ class Client:
         retry: When to retry a request, and the Idempotency-Key every POST gets (see RetryPolicy); None turns
             both off. Not applied to a client given to set_httpx_client / set_async_httpx_client (wrap its
             transport in RetryTransport / AsyncRetryTransport).
+        consistency: The newest Consistency-Token this client's writes were answered with, sent with its
+            reads so that they see its writes from any server (see ConsistencyTokens); None turns it off. Not
+            applied to a client given to set_httpx_client / set_async_httpx_client.
     """
 
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
     retry: RetryPolicy | None = field(factory=RetryPolicy, kw_only=True)
+    consistency: ConsistencyTokens | None = field(factory=ConsistencyTokens, kw_only=True)
     _base_url: str = field(alias="base_url")
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers")
@@ -100,7 +106,12 @@ class Client:
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **retrying_httpx_args(self._httpx_args, self._verify_ssl, self.retry, asynchronous=False),
+                **retrying_httpx_args(
+                    consistent_httpx_args(self._httpx_args, self.consistency, asynchronous=False),
+                    self._verify_ssl,
+                    self.retry,
+                    asynchronous=False,
+                ),
             )
         return self._client
 
@@ -131,7 +142,12 @@ class Client:
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **retrying_httpx_args(self._httpx_args, self._verify_ssl, self.retry, asynchronous=True),
+                **retrying_httpx_args(
+                    consistent_httpx_args(self._httpx_args, self.consistency, asynchronous=True),
+                    self._verify_ssl,
+                    self.retry,
+                    asynchronous=True,
+                ),
             )
         return self._async_client
 
@@ -175,6 +191,9 @@ class AuthenticatedClient:
         retry: When to retry a request, and the Idempotency-Key every POST gets (see RetryPolicy); None turns
             both off. Not applied to a client given to set_httpx_client / set_async_httpx_client (wrap its
             transport in RetryTransport / AsyncRetryTransport).
+        consistency: The newest Consistency-Token this client's writes were answered with, sent with its
+            reads so that they see its writes from any server (see ConsistencyTokens); None turns it off. Not
+            applied to a client given to set_httpx_client / set_async_httpx_client.
         token: The token to use for authentication
         prefix: The prefix to use for the Authorization header
         auth_header_name: The name of the Authorization header
@@ -182,6 +201,7 @@ class AuthenticatedClient:
 
     raise_on_unexpected_status: bool = field(default=False, kw_only=True)
     retry: RetryPolicy | None = field(factory=RetryPolicy, kw_only=True)
+    consistency: ConsistencyTokens | None = field(factory=ConsistencyTokens, kw_only=True)
     _base_url: str = field(alias="base_url")
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers")
@@ -243,7 +263,12 @@ class AuthenticatedClient:
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **retrying_httpx_args(self._httpx_args, self._verify_ssl, self.retry, asynchronous=False),
+                **retrying_httpx_args(
+                    consistent_httpx_args(self._httpx_args, self.consistency, asynchronous=False),
+                    self._verify_ssl,
+                    self.retry,
+                    asynchronous=False,
+                ),
             )
         return self._client
 
@@ -275,7 +300,12 @@ class AuthenticatedClient:
                 timeout=self._timeout,
                 verify=self._verify_ssl,
                 follow_redirects=self._follow_redirects,
-                **retrying_httpx_args(self._httpx_args, self._verify_ssl, self.retry, asynchronous=True),
+                **retrying_httpx_args(
+                    consistent_httpx_args(self._httpx_args, self.consistency, asynchronous=True),
+                    self._verify_ssl,
+                    self.retry,
+                    asynchronous=True,
+                ),
             )
         return self._async_client
 
