@@ -128,6 +128,8 @@ def serve(  # noqa: PLR0913, PLR0917 - one parameter per option
             # uvicorn kills a worker that does not answer its ping within this; a new worker first imports
             # the app (seconds on a busy host), and uvicorn's 5 s made busy hosts restart workers in a loop.
             timeout_worker_healthcheck=30,
+            # No WebSocket route: an Upgrade request is an ordinary request (uvicorn would answer it a bare 403).
+            ws="none",
         )
 
 

@@ -179,7 +179,8 @@ class Settings(BaseSettings):
         """How long a change waits for a row, in milliseconds (`LOCK_TIMEOUT_MS`, or its default); 0: no limit."""
         if self.lock_timeout_ms is not None:
             return self.lock_timeout_ms
-        return min(1_000, self.statement_timeout_ms // 2) if self.statement_timeout_ms else 1_000
+        # At least 1 ms: 0 would mean no limit at all.
+        return max(1, min(1_000, self.statement_timeout_ms // 2)) if self.statement_timeout_ms else 1_000
 
     @property
     def lock_timeout(self) -> float | None:

@@ -160,15 +160,19 @@ class Driver:
         return self.autocommits_behind_pgbouncer or not settings.pgbouncer
 
 
+# Both engines hide a statement's parameters from their errors and logs: they are a client's names, e-mail addresses
+# and Idempotency-Keys, which a 503 warning or a 500's traceback would otherwise print.
+
+
 def _create_psycopg2_engine(url: str, **options: Any) -> Engine:
     # Batches of UPDATE and DELETE go in one round trip (psycopg2's execute_batch), as asyncpg sends them: a
     # changed order's old lines and tag links, deleted one statement each, cost a round trip each otherwise.
-    return create_engine(url, executemany_mode="values_plus_batch", **options)
+    return create_engine(url, executemany_mode="values_plus_batch", hide_parameters=True, **options)
 
 
 def _create_asyncpg_engine(url: str, **options: Any) -> AsyncEngine:
     # Waiters for a connection are served in the order they came (db/fair_pool.py), as the sync family's threads.
-    return create_async_engine(url, poolclass=FirstComeFirstServedPool, **options)
+    return create_async_engine(url, poolclass=FirstComeFirstServedPool, hide_parameters=True, **options)
 
 
 PSYCOPG2 = Driver(

@@ -134,6 +134,18 @@ json_number: Final = float
 MONEY_TITLES: Final = ("Price", "Amount")
 
 _as_json_number = PlainSerializer(json_number, return_type=float, when_used="json")
+
+
+def _as_stored(value: Decimal) -> Decimal:
+    """A valid price written as NUMERIC(12,2) stores it: `0e-16384` or `1.` with 17,000 zeros is `0.00` or `1.00`.
+
+    Run after the bounds and the two decimals are checked, so it never rounds; the drivers refuse some exact
+    Decimals (an exponent past NUMERIC's range) that stand for such plain values.
+    """
+    return value.quantize(_CENT)
+
+
+_CENT = Decimal("0.01")
 Price = Annotated[
     Decimal,
     BeforeValidator(_json_number),
@@ -147,6 +159,7 @@ Price = Annotated[
         description=f"unit price; a JSON number with at most {limits.PRICE_SCALE} decimals (a third is a 400)",
         json_schema_extra={"type": "number"},
     ),
+    AfterValidator(_as_stored),
     _as_json_number,
 ]
 Amount = Annotated[

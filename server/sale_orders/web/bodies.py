@@ -4,9 +4,9 @@ Without a DTO, Litestar reads any body as JSON whatever its Content-Type, and de
 before validation sees them: `0.1000000000000000055511151231257827` became the price 0.1, and `2.0000000000000001`
 the quantity 2. `JSONBodyDTO` instead:
 
-1. refuses a body that is not `application/json` (or `application/<x>+json`), with a 415: a browser sends
-   `text/plain`, forms and multipart across origins without asking first (no CORS preflight), so a JSON-only
-   API must not read them;
+1. refuses a body that is not `application/json` (or `application/<x>+json`), with a 415 (`require_json`, called
+   before the body is read by `web/unambiguous.py`): a browser sends `text/plain`, forms and multipart across
+   origins without asking first (no CORS preflight), so a JSON-only API must not read them;
 2. decodes the JSON with every number exact (a fraction as the `Decimal` it spells, never a float), and refuses
    duplicate keys and the constants JSON does not have (`NaN`, `Infinity`);
 3. refuses a body with more than `MAX_BODY_VALUES` values before validating it, so that the work, and the errors
@@ -49,7 +49,12 @@ class UnsupportedMediaTypeException(ClientException):
 
 
 def is_json_media_type(content_type: str) -> bool:
-    """Whether a Content-Type names JSON: `application/json` or `application/<x>+json`, in UTF-8 if it says."""
+    """Whether a Content-Type names JSON: `application/json` or `application/<x>+json`, in UTF-8 if it says.
+
+    One type only: a comma would join two Content-Type headers (RFC 9110 5.3), which is ambiguous.
+    """
+    if "," in content_type:
+        return False
     media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
     kind, _, subtype = media_type.partition("/")
     if kind != "application" or not (subtype == "json" or (subtype.endswith("+json") and subtype != "+json")):
@@ -61,7 +66,7 @@ def is_json_media_type(content_type: str) -> bool:
     return True
 
 
-def require_json(scope: Scope) -> None:
+def require_json(scope: Scope | dict[str, Any]) -> None:
     """Raise a 415 unless the request says its body is JSON, once."""
     given = [value for name, value in scope["headers"] if name == _CONTENT_TYPE]
     if len(given) != 1 or not is_json_media_type(given[0].decode("latin-1")):
@@ -96,8 +101,10 @@ def decode_exactly(raw: bytes) -> Any:
             an integer with more digits than Python converts).
     """
     try:
+        # Decoded as UTF-8 first: given bytes, json.loads would also read UTF-16 and UTF-32.
+        text = raw.decode()
         return json.loads(
-            raw, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_object_without_duplicates
+            text, parse_float=Decimal, parse_constant=_refuse_constant, object_pairs_hook=_object_without_duplicates
         )
     except RecursionError as exc:
         msg = "JSON is malformed: nested too deeply"
@@ -189,8 +196,8 @@ class JSONBodyDTO(AbstractDTO[Any]):
 
     def decode_bytes(self, value: bytes) -> BaseModel:
         connection = self.asgi_connection
-        require_json(connection.scope)
-        # The handler's own `data` field, parsed once; `handler_id` would build a string on every request.
+        # Its Content-Type was checked before the body was read (`web/unambiguous.py`). The handler's own `data`
+        # field, parsed once; `handler_id` would build a string on every request.
         model: type[BaseModel] = connection.route_handler.parsed_data_field.annotation
         try:
             return decode_body(model, value)

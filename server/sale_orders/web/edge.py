@@ -16,6 +16,7 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseStartEvent, HTTPScope, Message, Receive, Scope, Send
 
 from sale_orders.logs import FAMILY, REQUEST_ID
+from sale_orders.web.problems import KINDS
 
 REQUEST_ID_HEADER = b"x-request-id"
 # A caller's (or a load balancer's) id is kept when it is a plain token; anything else is replaced.
@@ -88,11 +89,11 @@ def _problem_body(status: int, text: bytes) -> bytes:
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = "Error"
-    kind = "not-found" if status == 404 else "http-error"
+    kind, title = KINDS.get(status, ("http-error", phrase)) if status != 400 else ("http-error", phrase)
     return json.dumps(
         {
             "type": f"urn:sale-orders:problem:{kind}",
-            "title": phrase,
+            "title": title,
             "status": status,
             "detail": detail or phrase,
             "errors": None,

@@ -35,6 +35,7 @@ from sqlalchemy.util.queue import AsyncAdaptedQueue
 
 from sale_orders.web.edge import family_of
 from sale_orders.web.request_metrics import RouteSeriesMiddleware
+from sale_orders.web.unambiguous import refuse_ambiguous_request
 
 PREFIX = "sale_orders"
 SAMPLE_SECONDS = 1.0
@@ -194,6 +195,7 @@ class MetricsPlugin(InitPlugin):
 
 
 async def _sample_before_scrape(request: Request[Any, Any, Any]) -> None:
+    await refuse_ambiguous_request(request)  # as the families do: a key given twice is a 400
     request.app.plugins.get(MetricsPlugin).sample(request.app)
     if (directory := multiprocess_directory()) is not None:
         _forget_dead_workers(directory)

@@ -14,11 +14,12 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import ResponseSpec
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.types import Send
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Field, SQLModel
 
-from sale_orders.db.errors import Failure, classify
+from sale_orders.db.errors import Failure, classify, sqlstate
 from sale_orders.domain import limits
 from sale_orders.domain.errors import (
     ConflictError,
@@ -85,7 +86,7 @@ _DOMAIN: dict[type[DomainError], tuple[int, str, str]] = {
     KeyReusedError: (422, "idempotency-key-reused", "The Idempotency-Key was used for a different request"),
     KeyInProgressError: (409, "idempotency-key-in-progress", "A request with this Idempotency-Key is under way"),
 }
-_RETRY_SOON = {"Retry-After": "1"}
+RETRY_SOON = {"Retry-After": "1"}
 # A client may retry these after a moment (RFC 9110 Retry-After, in seconds); the SDK does.
 _RETRY_AFTER: dict[type[DomainError], str] = {KeyInProgressError: "1"}
 
@@ -143,6 +144,24 @@ def problem_response(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+async def send_problem(
+    send: Send, status: int, kind: tuple[str, str], detail: str, headers: dict[str, str] | None = None
+) -> None:
+    """Answer problem details from an ASGI middleware (where Litestar's exception handlers have not yet run)."""
+    body = problem_body(status, kind, detail)
+    encoded = [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]
+    content = [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": [*content, *encoded]})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def problem_body(status: int, kind: tuple[str, str], detail: str) -> bytes:
+    """The JSON of a problem, for answers written outside Litestar's handlers."""
+    kind_name, title = kind
+    problem = ProblemDetails(type=PROBLEM_TYPE_PREFIX + kind_name, title=title, status=status, detail=detail)
+    return problem.model_dump_json().encode()
+
+
 def _on_domain_error(_: Request[Any, Any, Any], exc: DomainError) -> Response[ProblemDetails]:
     status, kind_name, title = _DOMAIN[type(exc)]
     retry_after = _RETRY_AFTER.get(type(exc))
@@ -174,20 +193,25 @@ def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ProblemD
 
 
 def _contended(detail: str) -> Response[ProblemDetails]:
-    return problem_response(409, detail, kind=CONCURRENT_CHANGE, headers=_RETRY_SOON)
+    return problem_response(409, detail, kind=CONCURRENT_CHANGE, headers=RETRY_SOON)
 
 
-def _database_answer(exc: BaseException) -> Response[ProblemDetails] | None:
+def _database_answer(exc: BaseException, method: str) -> Response[ProblemDetails] | None:
     """The answer to a database failure, by what its SQLSTATE means (`db.errors.classify`); None if unexpected."""
     failure = classify(exc)
     if failure is Failure.TOO_SLOW:
         log.warning("statement timeout: %s", type(exc).__name__)
-        return problem_response(503, "the database took too long to answer; retry later", headers=_RETRY_SOON)
+        return problem_response(503, "the database took too long to answer; retry later", headers=RETRY_SOON)
     if failure is Failure.UNAVAILABLE:
-        log.warning("database unavailable: %s: %s", type(exc).__name__, exc)
-        return problem_response(503, "the database is unavailable or busy; retry later", headers=_RETRY_SOON)
+        # The class and SQLSTATE, not the message: it may quote a statement's values.
+        log.warning("database unavailable: %s (SQLSTATE %s)", type(exc).__name__, sqlstate(exc))
+        return problem_response(503, "the database is unavailable or busy; retry later", headers=RETRY_SOON)
+    if failure is Failure.CONTENTION and method in {"GET", "HEAD"}:
+        # A read waits for a lock only behind maintenance (DDL, VACUUM FULL): the data is away for now.
+        log.info("a read waited too long for a lock: %s", type(exc).__name__)
+        return problem_response(503, "the data is locked by maintenance; retry later", headers=RETRY_SOON)
     if failure is Failure.CONTENTION:
-        log.info("contention: %s", exc)
+        log.info("contention: %s", type(exc).__name__)
         return _contended("the request collided with a concurrent change of the same data; nothing was changed, retry")
     if failure is Failure.CONFLICT:
         # Reached only when a service did not translate the violation itself.
@@ -197,7 +221,7 @@ def _database_answer(exc: BaseException) -> Response[ProblemDetails] | None:
 
 
 def _on_database(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
-    return _database_answer(exc) or _on_unexpected(request, exc)
+    return _database_answer(exc, request.method) or _on_unexpected(request, exc)
 
 
 def _on_contended(_: Request[Any, Any, Any], exc: ContendedError) -> Response[ProblemDetails]:
@@ -206,11 +230,11 @@ def _on_contended(_: Request[Any, Any, Any], exc: ContendedError) -> Response[Pr
 
 def _on_busy(_: Request[Any, Any, Any], exc: BusyError) -> Response[ProblemDetails]:
     log.warning("busy: %s", exc)
-    return problem_response(503, str(exc), headers=_RETRY_SOON)
+    return problem_response(503, str(exc), headers=RETRY_SOON)
 
 
-def _on_unexpected(_: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
-    if (answer := _database_answer(exc)) is not None:
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
+    if (answer := _database_answer(exc, request.method)) is not None:
         return answer  # a driver's error that reached the app without SQLAlchemy's wrapper
     log.error("unexpected error", exc_info=exc)
     return problem_response(

@@ -8,7 +8,8 @@ first come first served, on the event loop; only then does it take a thread or a
 per row and process waits in PostgreSQL, where `LOCK_TIMEOUT_MS` bounds the wait (other processes, other hosts).
 
 A request that cannot take the row's place within `LOCK_TIMEOUT_MS` is answered 409 `concurrent-change` with
-`Retry-After`: nothing was changed.
+`Retry-After`: nothing was changed. A PATCH takes its place only once its whole body has arrived: a client that
+trickles its body (until `BODY_TIMEOUT` drops it) holds nothing in the meantime.
 """
 
 import asyncio
@@ -18,9 +19,10 @@ from dataclasses import dataclass, field
 
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
-from sale_orders.web.problems import ContendedError
+from sale_orders.domain import limits
+from sale_orders.web.problems import CONCURRENT_CHANGE, RETRY_SOON, ContendedError, send_problem
 
 ROW_GATE_STATE_KEY = "row_gate"
 """Where the app's state holds its `RowGate` (one per app: asyncio locks belong to one event loop)."""
@@ -72,10 +74,40 @@ class RowGate:
                 del self._places[key]
 
 
+async def _whole_body(receive: Receive) -> tuple[list[ReceiveMessage], bool]:
+    """The request's body messages, read until the body is complete: (them, whether it completed in bounds).
+
+    Stops early at a disconnect, or past `MAX_BODY_BYTES` (the app answers that 413 itself).
+    """
+    messages: list[ReceiveMessage] = []
+    size = 0
+    while True:
+        message = await receive()
+        messages.append(message)
+        if message["type"] != "http.request":
+            return messages, False
+        size += len(message.get("body", b""))
+        if size > limits.MAX_BODY_BYTES:
+            return messages, False
+        if not message.get("more_body", False):
+            return messages, True
+
+
+def _replaying(messages: list[ReceiveMessage], receive: Receive) -> Receive:
+    """`receive`, first handing out `messages` (already received) again."""
+    pending = list(messages)
+
+    async def replay() -> ReceiveMessage:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
 class RowGateMiddleware(ASGIMiddleware):
     """Run a PATCH or DELETE of `/<family>/<resource>/{item_id}` holding its row's turn (`RowGate`).
 
-    The key leaves the family out: `/sync/order/7` and `/async/order/7` are the same row.
+    The key leaves the family out: `/sync/order/7` and `/async/order/7` are the same row. A request that waited
+    too long is answered here (the metrics middleware around it then counts the 409 it got).
     """
 
     scopes = (ScopeType.HTTP,)
@@ -86,9 +118,18 @@ class RowGateMiddleware(ASGIMiddleware):
         if gate is None or item_id is None:
             await next_app(scope, receive, send)
             return
+        if scope.get("method") == "PATCH":
+            messages, complete = await _whole_body(receive)
+            receive = _replaying(messages, receive)
+            if not complete:  # gone, or too large: the app answers without the row's turn
+                await next_app(scope, receive, send)
+                return
         resource = scope["path_template"].split("/", 3)[2]  # "/sync/order/{item_id:int}" -> "order"
-        async with gate.turn((resource, item_id)):
-            await next_app(scope, receive, send)
+        try:
+            async with gate.turn((resource, item_id)):
+                await next_app(scope, receive, send)
+        except ContendedError as exc:
+            await send_problem(send, 409, CONCURRENT_CHANGE, str(exc), RETRY_SOON)
 
 
 ROW_GATE = RowGateMiddleware()

@@ -8,6 +8,9 @@ with a 400 rather than resolved silently:
 - `Idempotency-Key`, `Content-Type` or `Authorization` given twice (which key, which type, whose key?);
 - an id in the path or the query not written as plain ASCII digits (`0`, or a digit 1-9 followed by digits),
   the one way the API itself writes ids.
+
+And a POST or PATCH whose body is not JSON (`Content-Type`: 415, `web/bodies.py`), or is empty (400), is refused
+here too, before its body is read.
 """
 
 import re
@@ -17,10 +20,13 @@ from urllib.parse import parse_qsl
 from litestar import Request
 from litestar.exceptions import ValidationException
 
+from sale_orders.web.bodies import require_json
+
 _PLAIN_NUMBER = re.compile(r"0|[1-9][0-9]*")
 _NUMBER_PARAMETERS = frozenset({"after", "limit"})
 _SINGLE_HEADERS = frozenset({b"idempotency-key", b"content-type", b"authorization"})
 _PATH_ID = "item_id"
+_BODY_METHODS = frozenset({"POST", "PATCH"})
 
 
 def _query_errors(query: bytes) -> list[dict[str, str]]:
@@ -49,10 +55,29 @@ def _path_errors(scope: dict[str, Any]) -> list[dict[str, str]]:
     return [{"key": _PATH_ID, "source": "path", "message": "write it as plain digits, e.g. 42"}]
 
 
+def _body_errors(scope: dict[str, Any]) -> list[dict[str, str]]:
+    if scope.get("method") not in _BODY_METHODS:
+        return []
+    require_json(scope)  # a 415 before anything else: the body is not read
+    headers = dict(scope["headers"])
+    if headers.get(b"content-length", b"").strip() == b"0" or (
+        b"content-length" not in headers and b"transfer-encoding" not in headers
+    ):
+        return [{"key": "body", "source": "body", "message": "the request has no body: send the object as JSON"}]
+    return []
+
+
 async def refuse_ambiguous_request(request: Request[Any, Any, Any]) -> None:
-    """Raise a 400 (`ValidationException`) naming every ambiguous part of the request; nothing when it has none."""
+    """Raise a 400 (`ValidationException`) naming every ambiguous part of the request; nothing when it has none.
+
+    Raises:
+        ValidationException: a 400 listing what is ambiguous.
+        UnsupportedMediaTypeException: a POST or PATCH body that is not JSON (415).
+    """
     scope: dict[str, Any] = request.scope  # type: ignore[assignment]
     errors = _path_errors(scope) + _header_errors(scope["headers"])
+    if not errors:  # the Content-Type is read only once it is known to be one
+        errors = _body_errors(scope)
     if query := scope["query_string"]:
         errors += _query_errors(query)
     if errors:

@@ -102,7 +102,7 @@ def test_bad_patch_body_is_a_400(api: Api, path: str, body: dict[str, Any]) -> N
 @pytest.mark.parametrize(
     ("content", "content_type", "mentions"),
     [
-        (b"", "application/json", "data"),  # no body at all: the required body is missing
+        (b"", "application/json", "no body"),  # no body at all: refused before anything is read
         (b"{not json", "application/json", "JSON is malformed"),
         (b"null", "application/json", "valid dictionary"),
         # msgspec's RecursionError went through Litestar as a 500.

@@ -115,6 +115,44 @@ def test_a_price_with_more_than_two_decimals_is_a_400_however_spelled(
     assert row_counts(database_url)["sale_order"] == 0
 
 
+@pytest.mark.parametrize(("price", "stored"), [(b"0e-16384", 0), (b"1.0" + b"0" * 17000, 1), (b"25e-2", 0.25)])
+def test_a_plain_price_written_oddly_is_stored_as_its_plain_value(api: Api, price: bytes, stored: float) -> None:
+    # Found by attacking: exact decoding kept Decimal('0E-16384'), which neither driver could send: a 500.
+    body = api.order_fixture(tags=0)
+    raw = json.dumps({**body, "order_lines": [{**body["order_lines"][0], "price": 0}]}).encode()
+    created = api.post(
+        "/order", content=raw.replace(b'"price": 0', b'"price": ' + price), headers={"content-type": "application/json"}
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["order_lines"][0]["price"] == stored
+    patched = api.patch(
+        f"/order/{created.json()['id']}",
+        content=b'{"order_lines": [{"product_id": %d, "quantity": 1, "price": %s}]}'
+        % (body["order_lines"][0]["product_id"], price),
+        headers={"content-type": "application/json"},
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["order_lines"][0]["price"] == stored
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "status"),
+    [
+        ('{"name": "Ann", "email": "ann@example.com"}'.encode("utf-16"), "application/json", 400),
+        ('{"name": "Ann", "email": "ann@example.com"}'.encode("utf-32"), "application/json", 400),
+        (b"", "text/plain", 415),
+        (b'{"name": "Ann", "email": "ann@example.com"}', "application/json; q=1, text/html", 415),
+    ],
+    ids=["utf-16", "utf-32", "empty-text", "joined-types"],
+)
+def test_only_one_json_in_utf_8_is_a_body(
+    api: Api, database_url: URL, content: bytes, content_type: str, status: int
+) -> None:
+    response = api.post("/contact", content=content, headers={"content-type": content_type})
+    assert_problem(response, status, "validation-error" if status == 400 else "unsupported-media-type")
+    assert row_counts(database_url) == EMPTY
+
+
 def test_a_create_answers_what_was_stored(api: Api) -> None:
     body = api.order_fixture(tags=1)
     raw = json.dumps({**body, "order_lines": [{**body["order_lines"][0], "price": 0}]}).encode()

@@ -43,3 +43,40 @@ def test_a_repeated_header_is_a_400(adversary_server: LiveServer, family: str, r
     assert response.status == 400
     assert response.getheader("content-type", "").startswith("application/problem+json")
     assert problem["errors"] == [{"loc": repeated[0][0].lower(), "message": "given more than once"}]
+
+
+def raw_exchange(server: LiveServer, method: str, path: str, headers: list[tuple[str, str]]) -> tuple[int, bytes]:
+    address = urlsplit(server.base_url)
+    connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=30)
+    try:
+        connection.putrequest(method, path)
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_a_repeated_authorization_on_metrics_is_a_400_too(adversary_server: LiveServer) -> None:
+    status, body = raw_exchange(
+        adversary_server, "GET", "/metrics", [("Authorization", "Bearer one"), ("Authorization", "Bearer two")]
+    )
+    assert status == 400, body
+    assert json.loads(body)["errors"] == [{"loc": "authorization", "message": "given more than once"}]
+
+
+def test_a_websocket_upgrade_is_an_ordinary_request(adversary_server: LiveServer) -> None:
+    # Found by attacking: uvicorn answered any Upgrade a bare 403 text/plain; there is no WebSocket route.
+    upgrade = [
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+        ("Sec-WebSocket-Version", "13"),
+    ]
+    status, body = raw_exchange(adversary_server, "GET", "/health/live", upgrade)
+    assert (status, json.loads(body)) == (200, {"status": "ok"})
+    status, body = raw_exchange(adversary_server, "GET", "/nothing-here", upgrade)
+    assert status == 404
+    assert json.loads(body)["type"] == "urn:sale-orders:problem:not-found"
