@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel
 from sqlalchemy import Executable, Row
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -59,7 +59,7 @@ class Service:
             try:
                 async with async_sessions.one_statement(self.session, self.reads.bind) as connection:
                     rows = (await connection.execute(on_standby, on_standby_parameters)).all()
-            except DBAPIError as exc:
+            except Exception as exc:  # a driver's error may reach here unwrapped (asyncpg: OSError on connect)
                 if not falls_back_to_primary(exc):
                     raise
             else:

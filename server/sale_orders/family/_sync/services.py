@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 from sqlalchemy import Executable, Row
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from sale_orders.db.queries import catalog, orders
@@ -60,7 +60,7 @@ class Service:
             try:
                 with sessions.one_statement(self.session, self.reads.bind) as connection:
                     rows = (connection.execute(on_standby, on_standby_parameters)).all()
-            except DBAPIError as exc:
+            except Exception as exc:  # a driver's error may reach here unwrapped (asyncpg: OSError on connect)
                 if not falls_back_to_primary(exc):
                     raise
             else:
