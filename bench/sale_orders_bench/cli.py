@@ -185,6 +185,35 @@ def ladder(  # noqa: PLR0913, PLR0917 - one parameter per option
     _execute(run, "ladder", jobs.ladder(run, knobs))
 
 
+@bench.command(epilog=EPILOG, short_help="a bound on admission against a queue, beyond what a worker serves")
+@_QUICK
+@_concurrency("64,256")
+@_DURATION
+@_endpoints("list_orders,post_contact")
+@click.option("--bound", type=int, help="MAX_IN_FLIGHT of the bounded server  [default: the setting's default]")
+@click.option("--rounds", type=int, default=2, show_default=True, help="alternating rounds (bounded, unbounded, ...)")
+@_common
+def admission(  # noqa: PLR0913, PLR0917 - one parameter per option
+    common: dict[str, Any],
+    quick: bool,
+    concurrency: list[int] | None,
+    duration: int | None,
+    endpoints: list[str] | None,
+    bound: int | None,
+    rounds: int,
+) -> None:
+    """The API with its bound on admission (MAX_IN_FLIGHT) against without, at c=64 and c=256.
+
+    Throughput, the client's p99, the p99 of the requests admitted (the server's histogram) and the share
+    answered 503 busy at once, medians over alternating rounds.
+    """
+    from sale_orders_bench import admission as measured  # noqa: PLC0415 - heavy: only to run
+
+    run = _run(common, quick=quick, defaults=o.defaults(quick), concurrency=concurrency or [64, 256], duration=duration)
+    chosen = o.endpoints(endpoints or ["list_orders", "post_contact"])
+    _execute(run, "admission", measured.measurement(run, chosen, bound=bound, rounds=1 if quick else rounds))
+
+
 @bench.command(epilog=EPILOG, short_help="py-spy of the API's worker under load, per family")
 @_QUICK
 @_endpoints("list_orders")

@@ -26,11 +26,11 @@ def server_env(url: URL, **extra: str) -> dict[str, str]:
 
 
 @contextmanager
-def api_server(url: URL, workers: int, logs: Path) -> Iterator[ServerProcess]:
-    """`sale-orders serve` on a free port, over the database at `url`."""
+def api_server(url: URL, workers: int, logs: Path, **settings: str) -> Iterator[ServerProcess]:
+    """`sale-orders serve` on a free port, over the database at `url`, with `settings` in its environment."""
     # No access log, as the ceiling, which logs warnings only.
     options = ["--workers", str(workers), "--no-access-log"]
-    server = servers.start_serve(log_dir=logs, env=server_env(url), cwd=REPO, options=options)
+    server = servers.start_serve(log_dir=logs, env=server_env(url, **settings), cwd=REPO, options=options)
     try:
         yield server
     finally:
