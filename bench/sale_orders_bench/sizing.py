@@ -28,6 +28,15 @@ before its 503. With `concurrency` requests outstanding at once, the last in lin
 
 Raising it trades fail-fast for queueing: on a cut link a request waits up to POOL_TIMEOUT + DB_RESPONSE_TIMEOUT.
 
+Beyond what a worker serves, a queue only adds waiting: the bound on admission (`MAX_IN_FLIGHT`, per family)
+admits what holds a connection (sync: a thread) plus a queue that drains within `QUEUE_TARGET_S`, the wait a
+client would rather spend retrying elsewhere:
+
+    MAX_IN_FLIGHT = the family's pool (sync: threads) + rate of the slowest endpoint x QUEUE_TARGET_S
+
+With the defaults near the database (16 connections, a page of 50 at about 400/s, 0.1 s) that is 56: the default
+64. Requests beyond it are answered 503 `busy` at once (`bench admission` measures both sides of the bound).
+
 Round trips are counted from the code and measured by `tests/database/api/test_round_trips.py` (PostgreSQL's
 statement log) and by the proxy's `turns` in every run of `bench network`.
 """
@@ -45,7 +54,9 @@ RESERVED_CONNECTIONS = 10
 MAX_THREADS = next(int(rule.le) for rule in Settings.model_fields["sync_threads"].metadata if hasattr(rule, "le"))
 # A SELECT 1 through the delay proxy at 0 ms on this machine (`bench network` measures it in every run).
 BASE_RTT_MS = 0.1
-SIZING_SETTINGS = ("SYNC_THREADS", "SYNC_POOL_SIZE", "ASYNC_POOL_SIZE", "POOL_TIMEOUT")
+SIZING_SETTINGS = ("SYNC_THREADS", "SYNC_POOL_SIZE", "ASYNC_POOL_SIZE", "POOL_TIMEOUT", "MAX_IN_FLIGHT")
+# The longest a client should wait in a worker's queue before it would rather retry elsewhere.
+QUEUE_TARGET_S = 0.1
 
 # Round trips per request, by endpoint and family. One statement each for a page, a create and a keyed create
 # (no BEGIN or COMMIT around one statement). Changing an order's lines and tags (lua/patch_order.lua: 3 new
@@ -100,6 +111,16 @@ def workloads(rates: Mapping[tuple[str, str], float]) -> list[Workload]:
         for (family, endpoint), rate in rates.items()
         if rate > 0
     ]
+
+
+def admission_bound(sizes: Mapping[str, int], loads: Iterable[Workload], queue_s: float = QUEUE_TARGET_S) -> int:
+    """MAX_IN_FLIGHT: what holds a connection or a thread, plus a queue that drains within `queue_s`."""
+    loads = list(loads)
+    if not loads:
+        return 0
+    slowest = min(load.rate_per_s for load in loads)
+    held = max(sizes.get("SYNC_THREADS", 0), sizes.get("ASYNC_POOL_SIZE", 0))
+    return math.ceil(held + slowest * queue_s)
 
 
 def default_sizing() -> dict[str, int]:
@@ -184,5 +205,6 @@ def plan(  # noqa: PLR0913 - keyword-only knobs of one rule
     if concurrency and loads:
         slowest = min(load.rate_per_s for load in loads)
         sizes["POOL_TIMEOUT"] = max(queue_floor, math.ceil(headroom * concurrency / slowest))
+    sizes["MAX_IN_FLIGHT"] = max(lowest.get("MAX_IN_FLIGHT", 0), admission_bound(sizes, loads))
     env = {name: str(value) for name, value in sizes.items()}
     return SizingPlan(delay_ms, round(rtt, 3), env, needs, floored, capped, allowed)

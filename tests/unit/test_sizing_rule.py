@@ -5,8 +5,16 @@ from sale_orders_bench.sizing import default_sizing, plan, workloads
 
 
 def test_near_the_database_the_defaults_already_cover_one_workers_rate() -> None:
-    loads = workloads({("sync", POST_CONTACT): 1000, ("async", POST_CONTACT): 1400})
+    loads = workloads({("sync", LIST_ORDERS): 400, ("async", LIST_ORDERS): 400})
     assert plan(0.0, loads, rtt_ms=0.1).env == {name: str(value) for name, value in default_sizing().items()}
+
+
+def test_the_admission_bound_holds_the_pool_and_a_queue_that_drains_within_the_target() -> None:
+    # 16 connections (the default) and a queue of 1000/s x 0.1 s: 116, above the default 64.
+    loads = workloads({("sync", POST_CONTACT): 1000, ("async", POST_CONTACT): 1400})
+    assert plan(0.0, loads, rtt_ms=0.1).env["MAX_IN_FLIGHT"] == "116"
+    # A page at 400/s: 16 + 40 = 56, below the default: the default stays.
+    assert plan(0.0, workloads({("async", LIST_ORDERS): 400}), rtt_ms=0.1).env["MAX_IN_FLIGHT"] == "64"
 
 
 def test_a_sync_request_holds_its_thread_for_its_cpu_time_too_an_async_one_its_connection_only_while_waiting() -> None:
