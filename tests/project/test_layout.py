@@ -44,14 +44,22 @@ def modules(package: str) -> dict[str, Path]:
     return found
 
 
-def imported(path: Path) -> Iterator[str]:
-    """Every module name an `import` anywhere in the file names (at its top, in a function, for type checkers)."""
+def imported(path: Path, package: str = "") -> Iterator[str]:
+    """Every module name an `import` anywhere in the file names (at its top, in a function, for type checkers).
+
+    A relative import (the family twins import their siblings so) is resolved against `package`, the dotted name
+    of the file's own package.
+    """
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            yield node.module
-            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and (node.module or node.level):
+            base = node.module or ""
+            if node.level:
+                parent = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{parent}.{base}" if base else parent
+            yield base
+            yield from (f"{base}.{alias.name}" for alias in node.names)
 
 
 def graph() -> dict[str, set[str]]:
@@ -60,7 +68,8 @@ def graph() -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
     for name, path in known.items():
         targets = set()
-        for name_imported in imported(path):
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for name_imported in imported(path, package):
             target = name_imported
             while target and target not in known:
                 target = target.rpartition(".")[0]

@@ -30,7 +30,8 @@ from sale_orders.family.databases import (
     prepare_engines,
     standby_reads,
 )
-from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, IDEMPOTENCY_WINDOW_STATE_KEY, SYNC, Family
+from sale_orders.family.providers import IDEMPOTENCY_WINDOW_STATE_KEY
+from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, SYNC, Family
 from sale_orders.settings import Settings
 from sale_orders.web.admission import AdmissionBound
 from sale_orders.web.auth import SECURITY, api_key_guard

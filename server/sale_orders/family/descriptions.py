@@ -1,4 +1,4 @@
-"""What each operation does, as the contract describes it: one text for both families."""
+"""What each operation does, as the contract describes it: one text per operation for both families."""
 
 CREATE_CONTACT = (
     "Creates a contact from its name and e-mail address (checked, and normalised: the domain is lowercased). "

@@ -1,4 +1,4 @@
-"""Path, query and header parameters shared by both families."""
+"""Path, query and header parameters shared by both families (`...Header`: a request header)."""
 
 from typing import Annotated
 
@@ -24,7 +24,7 @@ Limit = Annotated[
         description=f"page size, at most {limits.MAX_PAGE_SIZE}; a shorter page is the last one",
     ),
 ]
-IdempotencyKey = Annotated[
+IdempotencyKeyHeader = Annotated[
     str | None,
     HeaderParameter(
         name="Idempotency-Key",
@@ -41,7 +41,7 @@ IdempotencyKey = Annotated[
         schema_extra={"one_of": None, "type": OpenAPIType.STRING},
     ),
 ]
-ConsistencyToken = Annotated[
+ConsistencyTokenHeader = Annotated[
     str | None,
     HeaderParameter(
         name="Consistency-Token",

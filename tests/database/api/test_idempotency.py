@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import URL
 
 from sale_orders.domain.schemas import OrderCreate
-from sale_orders.family._util import fingerprint
+from sale_orders.family.fingerprints import fingerprint
 from tests.support.api import Api, assert_problem
 from tests.support.database import EMPTY, idempotency_keys, query, row_counts
 

@@ -8,295 +8,315 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from sale_orders.domain import limits, schemas
-from sale_orders.family import operations
-from sale_orders.family._async import services as async_services
-from sale_orders.family.params import After, ConsistencyToken, IdempotencyKey, ItemId, Limit
+from sale_orders.family import descriptions, routes
+from sale_orders.family.params import After, ConsistencyTokenHeader, IdempotencyKeyHeader, ItemId, Limit
+from sale_orders.family.providers import provide_service
 from sale_orders.family.record import ASYNC
 from sale_orders.web.encoded import EncodedJSON, deleted
+
+from . import services
 
 _PAGE = limits.DEFAULT_PAGE_SIZE
 
 
 class ContactController(Controller):
     path = "/contact"
-    dependencies = ASYNC.inject(async_services.ContactService)
+    dependencies = provide_service(ASYNC, services.ContactService)
 
-    @ASYNC.post(
+    @routes.post(
+        ASYNC,
         "/",
         summary="Create a contact",
-        description=operations.CREATE_CONTACT,
+        description=descriptions.CREATE_CONTACT,
         problems=[422],
     )
     async def create_contact(
         self,
         data: JSONBody[schemas.ContactCreate],
-        service: NamedDependency[async_services.ContactService],
-        idempotency_key: IdempotencyKey = None,
+        service: NamedDependency[services.ContactService],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> EncodedJSON[schemas.Contact]:
         return EncodedJSON.created(await service.create(data, idempotency_key), ASYNC.path + self.path)
 
-    @ASYNC.get(
+    @routes.get(
+        ASYNC,
         "/",
         summary="List contacts, a page at a time",
-        description=operations.LIST_CONTACTS,
+        description=descriptions.LIST_CONTACTS,
     )
     async def list_contacts(
         self,
-        service: NamedDependency[async_services.ContactService],
+        service: NamedDependency[services.ContactService],
         after: After = 0,
         limit: Limit = _PAGE,
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[list[schemas.Contact]]:
         return EncodedJSON(await service.page(after, limit, consistency_token))
 
-    @ASYNC.get(
+    @routes.get(
+        ASYNC,
         "/{item_id:int}",
         summary="Read a contact",
-        description=operations.GET_CONTACT,
+        description=descriptions.GET_CONTACT,
         problems=[404],
     )
     async def get_contact(
         self,
         item_id: ItemId,
-        service: NamedDependency[async_services.ContactService],
-        consistency_token: ConsistencyToken = None,
+        service: NamedDependency[services.ContactService],
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[schemas.Contact]:
         return EncodedJSON(await service.get(item_id, consistency_token))
 
-    @ASYNC.patch(
+    @routes.patch(
+        ASYNC,
         "/{item_id:int}",
         summary="Change a contact",
-        description=operations.UPDATE_CONTACT,
+        description=descriptions.UPDATE_CONTACT,
         problems=[404],
     )
     async def update_contact(
         self,
         item_id: ItemId,
         data: JSONBody[schemas.ContactUpdate],
-        service: NamedDependency[async_services.ContactService],
+        service: NamedDependency[services.ContactService],
     ) -> EncodedJSON[schemas.Contact]:
         return EncodedJSON.written(await service.update(item_id, data))
 
-    @ASYNC.delete(
+    @routes.delete(
+        ASYNC,
         "/{item_id:int}",
         summary="Delete a contact without orders",
-        description=operations.DELETE_CONTACT,
+        description=descriptions.DELETE_CONTACT,
         problems=[404, 409],
     )
     async def delete_contact(
-        self, item_id: ItemId, service: NamedDependency[async_services.ContactService]
+        self, item_id: ItemId, service: NamedDependency[services.ContactService]
     ) -> Response[None]:
         return deleted(await service.delete(item_id))
 
 
 class ProductController(Controller):
     path = "/product"
-    dependencies = ASYNC.inject(async_services.ProductService)
+    dependencies = provide_service(ASYNC, services.ProductService)
 
-    @ASYNC.post(
+    @routes.post(
+        ASYNC,
         "/",
         summary="Create a product",
-        description=operations.CREATE_PRODUCT,
+        description=descriptions.CREATE_PRODUCT,
         problems=[422],
     )
     async def create_product(
         self,
         data: JSONBody[schemas.ProductCreate],
-        service: NamedDependency[async_services.ProductService],
-        idempotency_key: IdempotencyKey = None,
+        service: NamedDependency[services.ProductService],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> EncodedJSON[schemas.Product]:
         return EncodedJSON.created(await service.create(data, idempotency_key), ASYNC.path + self.path)
 
-    @ASYNC.get(
+    @routes.get(
+        ASYNC,
         "/",
         summary="List products, a page at a time",
-        description=operations.LIST_PRODUCTS,
+        description=descriptions.LIST_PRODUCTS,
     )
     async def list_products(
         self,
-        service: NamedDependency[async_services.ProductService],
+        service: NamedDependency[services.ProductService],
         after: After = 0,
         limit: Limit = _PAGE,
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[list[schemas.Product]]:
         return EncodedJSON(await service.page(after, limit, consistency_token))
 
-    @ASYNC.get(
+    @routes.get(
+        ASYNC,
         "/{item_id:int}",
         summary="Read a product",
-        description=operations.GET_PRODUCT,
+        description=descriptions.GET_PRODUCT,
         problems=[404],
     )
     async def get_product(
         self,
         item_id: ItemId,
-        service: NamedDependency[async_services.ProductService],
-        consistency_token: ConsistencyToken = None,
+        service: NamedDependency[services.ProductService],
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[schemas.Product]:
         return EncodedJSON(await service.get(item_id, consistency_token))
 
-    @ASYNC.patch(
+    @routes.patch(
+        ASYNC,
         "/{item_id:int}",
         summary="Change a product",
-        description=operations.UPDATE_PRODUCT,
+        description=descriptions.UPDATE_PRODUCT,
         problems=[404],
     )
     async def update_product(
         self,
         item_id: ItemId,
         data: JSONBody[schemas.ProductUpdate],
-        service: NamedDependency[async_services.ProductService],
+        service: NamedDependency[services.ProductService],
     ) -> EncodedJSON[schemas.Product]:
         return EncodedJSON.written(await service.update(item_id, data))
 
-    @ASYNC.delete(
+    @routes.delete(
+        ASYNC,
         "/{item_id:int}",
         summary="Delete a product no order uses",
-        description=operations.DELETE_PRODUCT,
+        description=descriptions.DELETE_PRODUCT,
         problems=[404, 409],
     )
     async def delete_product(
-        self, item_id: ItemId, service: NamedDependency[async_services.ProductService]
+        self, item_id: ItemId, service: NamedDependency[services.ProductService]
     ) -> Response[None]:
         return deleted(await service.delete(item_id))
 
 
 class TagController(Controller):
     path = "/tag"
-    dependencies = ASYNC.inject(async_services.TagService)
+    dependencies = provide_service(ASYNC, services.TagService)
 
-    @ASYNC.post(
+    @routes.post(
+        ASYNC,
         "/",
         summary="Create a tag",
-        description=operations.CREATE_TAG,
+        description=descriptions.CREATE_TAG,
         problems=[409, 422],
     )
     async def create_tag(
         self,
         data: JSONBody[schemas.TagCreate],
-        service: NamedDependency[async_services.TagService],
-        idempotency_key: IdempotencyKey = None,
+        service: NamedDependency[services.TagService],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> EncodedJSON[schemas.Tag]:
         return EncodedJSON.created(await service.create(data, idempotency_key), ASYNC.path + self.path)
 
-    @ASYNC.get(
+    @routes.get(
+        ASYNC,
         "/",
         summary="List tags, a page at a time",
-        description=operations.LIST_TAGS,
+        description=descriptions.LIST_TAGS,
     )
     async def list_tags(
         self,
-        service: NamedDependency[async_services.TagService],
+        service: NamedDependency[services.TagService],
         after: After = 0,
         limit: Limit = _PAGE,
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[list[schemas.Tag]]:
         return EncodedJSON(await service.page(after, limit, consistency_token))
 
-    @ASYNC.get(
+    @routes.get(
+        ASYNC,
         "/{item_id:int}",
         summary="Read a tag",
-        description=operations.GET_TAG,
+        description=descriptions.GET_TAG,
         problems=[404],
     )
     async def get_tag(
         self,
         item_id: ItemId,
-        service: NamedDependency[async_services.TagService],
-        consistency_token: ConsistencyToken = None,
+        service: NamedDependency[services.TagService],
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[schemas.Tag]:
         return EncodedJSON(await service.get(item_id, consistency_token))
 
-    @ASYNC.patch(
+    @routes.patch(
+        ASYNC,
         "/{item_id:int}",
         summary="Rename a tag",
-        description=operations.UPDATE_TAG,
+        description=descriptions.UPDATE_TAG,
         problems=[404, 409],
     )
     async def update_tag(
-        self, item_id: ItemId, data: JSONBody[schemas.TagUpdate], service: NamedDependency[async_services.TagService]
+        self, item_id: ItemId, data: JSONBody[schemas.TagUpdate], service: NamedDependency[services.TagService]
     ) -> EncodedJSON[schemas.Tag]:
         return EncodedJSON.written(await service.update(item_id, data))
 
-    @ASYNC.delete(
+    @routes.delete(
+        ASYNC,
         "/{item_id:int}",
         summary="Delete a tag no order uses",
-        description=operations.DELETE_TAG,
+        description=descriptions.DELETE_TAG,
         problems=[404, 409],
     )
-    async def delete_tag(self, item_id: ItemId, service: NamedDependency[async_services.TagService]) -> Response[None]:
+    async def delete_tag(self, item_id: ItemId, service: NamedDependency[services.TagService]) -> Response[None]:
         return deleted(await service.delete(item_id))
 
 
 class OrderController(Controller):
     path = "/order"
-    dependencies = ASYNC.inject(async_services.OrderService)
+    dependencies = provide_service(ASYNC, services.OrderService)
 
-    @ASYNC.post(
+    @routes.post(
+        ASYNC,
         "/",
         summary="Create a sale order with its lines and tags",
-        description=operations.CREATE_ORDER,
+        description=descriptions.CREATE_ORDER,
         problems=[409, 422],
     )
     async def create_order(
         self,
         data: JSONBody[schemas.OrderCreate],
-        service: NamedDependency[async_services.OrderService],
-        idempotency_key: IdempotencyKey = None,
+        service: NamedDependency[services.OrderService],
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> EncodedJSON[schemas.Order]:
         return EncodedJSON.created(await service.create(data, idempotency_key), ASYNC.path + self.path)
 
-    @ASYNC.get(
+    @routes.get(
+        ASYNC,
         "/",
         summary="List sale orders with lines and tags, a page at a time",
-        description=operations.LIST_ORDERS,
+        description=descriptions.LIST_ORDERS,
     )
     async def list_orders(
         self,
-        service: NamedDependency[async_services.OrderService],
+        service: NamedDependency[services.OrderService],
         after: After = 0,
         limit: Limit = _PAGE,
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[list[schemas.Order]]:
         return EncodedJSON(await service.page(after, limit, consistency_token))
 
-    @ASYNC.get(
+    @routes.get(
+        ASYNC,
         "/{item_id:int}",
         summary="Read a sale order",
-        description=operations.GET_ORDER,
+        description=descriptions.GET_ORDER,
         problems=[404],
     )
     async def get_order(
         self,
         item_id: ItemId,
-        service: NamedDependency[async_services.OrderService],
-        consistency_token: ConsistencyToken = None,
+        service: NamedDependency[services.OrderService],
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[schemas.Order]:
         return EncodedJSON(await service.get(item_id, consistency_token))
 
-    @ASYNC.patch(
+    @routes.patch(
+        ASYNC,
         "/{item_id:int}",
         summary="Change a sale order; lines and tags are replaced",
-        description=operations.UPDATE_ORDER,
+        description=descriptions.UPDATE_ORDER,
         problems=[404, 409, 422],
     )
     async def update_order(
         self,
         item_id: ItemId,
         data: JSONBody[schemas.OrderUpdate],
-        service: NamedDependency[async_services.OrderService],
+        service: NamedDependency[services.OrderService],
     ) -> EncodedJSON[schemas.Order]:
         return EncodedJSON.written(await service.update(item_id, data))
 
-    @ASYNC.delete(
+    @routes.delete(
+        ASYNC,
         "/{item_id:int}",
         summary="Delete a sale order",
-        description=operations.DELETE_ORDER,
+        description=descriptions.DELETE_ORDER,
         problems=[404],
     )
-    async def delete_order(
-        self, item_id: ItemId, service: NamedDependency[async_services.OrderService]
-    ) -> Response[None]:
+    async def delete_order(self, item_id: ItemId, service: NamedDependency[services.OrderService]) -> Response[None]:
         return deleted(await service.delete(item_id))
 
 

@@ -25,16 +25,13 @@ from sale_orders.db.tables import OrderLineTable
 from sale_orders.domain import order_json, schemas
 from sale_orders.domain.errors import ConflictError, KeyInProgressError, NotFoundError
 from sale_orders.domain.references import require_none_missing
-from sale_orders.family._async import idempotency as async_idempotency
-from sale_orders.family._async import sessions as async_sessions
-from sale_orders.family._util import (
-    conflict_if_changed_meanwhile,
-    idempotency_key_for,
-    loaded_order_rows,
-    replayed_order,
-)
+from sale_orders.family.conflicts import conflict_if_changed_meanwhile
+from sale_orders.family.fingerprints import idempotency_key_for
+from sale_orders.family.order_answers import loaded_order_rows, replayed_order
 from sale_orders.family.reads import StandbyReads, falls_back_to_primary
 from sale_orders.web.encoded import Created, Written
+
+from . import idempotency, sessions
 
 encode = order_json.encode
 
@@ -42,7 +39,7 @@ encode = order_json.encode
 class Service:
     """An operation's database session, how long an Idempotency-Key is remembered, and where reads may go.
 
-    All three are injected (`Family.inject`).
+    All three are injected (`family/providers.py`).
     """
 
     def __init__(self, db_session: AsyncSession, idempotency_window: timedelta, reads: StandbyReads) -> None:
@@ -57,7 +54,7 @@ class Service:
         if self.reads.bind is not None:
             on_standby_parameters = {**parameters, **self.reads.parameters(int(token) if token else None)}
             try:
-                async with async_sessions.one_statement(self.session, self.reads.bind) as connection:
+                async with sessions.one_statement(self.session, self.reads.bind) as connection:
                     rows = (await connection.execute(on_standby, on_standby_parameters)).all()
             except Exception as exc:  # a driver's error may reach here unwrapped (asyncpg: OSError on connect)
                 if not falls_back_to_primary(exc):
@@ -65,7 +62,7 @@ class Service:
             else:
                 self.reads.served("standby")
                 return rows
-        async with async_sessions.one_statement(self.session) as connection:
+        async with sessions.one_statement(self.session) as connection:
             rows = (await connection.execute(statement, parameters)).all()
         self.reads.served("primary")
         return rows
@@ -78,19 +75,19 @@ class CatalogService(Service):
     noun: ClassVar[str]
 
     async def _one(self, statement: Executable, parameters: dict[str, Any]) -> Row[Any] | None:
-        async with async_sessions.one_statement(self.session) as connection:
+        async with sessions.one_statement(self.session) as connection:
             return (await connection.execute(statement, parameters)).one_or_none()
 
     async def create(self, data: BaseModel, idempotency_key: str | None = None) -> Created:
         values = data.model_dump()
-        async with async_sessions.one_statement(self.session) as connection:
+        async with sessions.one_statement(self.session) as connection:
             if idempotency_key is None:
                 created = await self._insert(connection, self.statements.insert, values)
             else:
                 key = idempotency_key_for(self.noun, idempotency_key, data, self.idempotency_window)
                 created = await self._insert(connection, self.statements.insert_once, {**values, **key.parameters()})
                 if created is None:  # the key was used before: answered from what was stored with it
-                    stored = await async_idempotency.stored_answer(connection, key, claim_refused=True)
+                    stored = await idempotency.stored_answer(connection, key, claim_refused=True)
                     created = None if stored is None else (stored.answer, stored.token)
             if created is None:  # the key's row is gone (purged) since the claim found it: a retry is new
                 raise KeyInProgressError(f"a {self.noun} with this Idempotency-Key is being created; retry")
@@ -177,7 +174,7 @@ class OrderService(Service):
             if idempotency_key is None
             else idempotency_key_for("order", idempotency_key, data, self.idempotency_window)
         )
-        async with async_sessions.one_statement(self.session) as connection:
+        async with sessions.one_statement(self.session) as connection:
             with conflict_if_changed_meanwhile():
                 if key is None:
                     rows = await connection.execute(orders.CREATE_ORDER, parameters)
@@ -191,7 +188,7 @@ class OrderService(Service):
             # With missing references the statement claims nothing, and the key may be an old one, replayed
             # only within its window; with nothing missing, the claim found the key used.
             claim_refused = creation.key_was_used
-            if key and (stored := await async_idempotency.stored_answer(connection, key, claim_refused=claim_refused)):
+            if key and (stored := await idempotency.stored_answer(connection, key, claim_refused=claim_refused)):
                 replayed = replayed_order(stored.answer, data)
                 return Created(encode(replayed), stored.token, replayed["id"])
         require_none_missing(creation.missing)
@@ -222,7 +219,7 @@ class OrderService(Service):
             return Written(order_json.encode_order(*loaded_order_rows(order_id, order)), token)
 
     async def delete(self, order_id: int) -> Written:
-        async with async_sessions.one_statement(self.session) as connection:
+        async with sessions.one_statement(self.session) as connection:
             deleted = (await connection.execute(orders.DELETE_ORDER, {"order_id": order_id})).first()
         if deleted is None:
             raise NotFoundError(f"no order has id {order_id}")

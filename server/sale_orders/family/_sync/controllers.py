@@ -10,65 +10,71 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from sale_orders.domain import limits, schemas
-from sale_orders.family import operations
-from sale_orders.family._sync import services
-from sale_orders.family.params import After, ConsistencyToken, IdempotencyKey, ItemId, Limit
+from sale_orders.family import descriptions, routes
+from sale_orders.family.params import After, ConsistencyTokenHeader, IdempotencyKeyHeader, ItemId, Limit
+from sale_orders.family.providers import provide_service
 from sale_orders.family.record import SYNC
 from sale_orders.web.encoded import EncodedJSON, deleted
+
+from . import services
 
 _PAGE = limits.DEFAULT_PAGE_SIZE
 
 
 class ContactController(Controller):
     path = "/contact"
-    dependencies = SYNC.inject(services.ContactService)
+    dependencies = provide_service(SYNC, services.ContactService)
 
-    @SYNC.post(
+    @routes.post(
+        SYNC,
         "/",
         summary="Create a contact",
-        description=operations.CREATE_CONTACT,
+        description=descriptions.CREATE_CONTACT,
         problems=[422],
     )
     def create_contact(
         self,
         data: JSONBody[schemas.ContactCreate],
         service: NamedDependency[services.ContactService],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> EncodedJSON[schemas.Contact]:
         return EncodedJSON.created(service.create(data, idempotency_key), SYNC.path + self.path)
 
-    @SYNC.get(
+    @routes.get(
+        SYNC,
         "/",
         summary="List contacts, a page at a time",
-        description=operations.LIST_CONTACTS,
+        description=descriptions.LIST_CONTACTS,
     )
     def list_contacts(
         self,
         service: NamedDependency[services.ContactService],
         after: After = 0,
         limit: Limit = _PAGE,
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[list[schemas.Contact]]:
         return EncodedJSON(service.page(after, limit, consistency_token))
 
-    @SYNC.get(
+    @routes.get(
+        SYNC,
         "/{item_id:int}",
         summary="Read a contact",
-        description=operations.GET_CONTACT,
+        description=descriptions.GET_CONTACT,
         problems=[404],
     )
     def get_contact(
         self,
         item_id: ItemId,
         service: NamedDependency[services.ContactService],
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[schemas.Contact]:
         return EncodedJSON(service.get(item_id, consistency_token))
 
-    @SYNC.patch(
+    @routes.patch(
+        SYNC,
         "/{item_id:int}",
         summary="Change a contact",
-        description=operations.UPDATE_CONTACT,
+        description=descriptions.UPDATE_CONTACT,
         problems=[404],
     )
     def update_contact(
@@ -79,10 +85,11 @@ class ContactController(Controller):
     ) -> EncodedJSON[schemas.Contact]:
         return EncodedJSON.written(service.update(item_id, data))
 
-    @SYNC.delete(
+    @routes.delete(
+        SYNC,
         "/{item_id:int}",
         summary="Delete a contact without orders",
-        description=operations.DELETE_CONTACT,
+        description=descriptions.DELETE_CONTACT,
         problems=[404, 409],
     )
     def delete_contact(self, item_id: ItemId, service: NamedDependency[services.ContactService]) -> Response[None]:
@@ -91,54 +98,58 @@ class ContactController(Controller):
 
 class ProductController(Controller):
     path = "/product"
-    dependencies = SYNC.inject(services.ProductService)
+    dependencies = provide_service(SYNC, services.ProductService)
 
-    @SYNC.post(
+    @routes.post(
+        SYNC,
         "/",
         summary="Create a product",
-        description=operations.CREATE_PRODUCT,
+        description=descriptions.CREATE_PRODUCT,
         problems=[422],
     )
     def create_product(
         self,
         data: JSONBody[schemas.ProductCreate],
         service: NamedDependency[services.ProductService],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> EncodedJSON[schemas.Product]:
         return EncodedJSON.created(service.create(data, idempotency_key), SYNC.path + self.path)
 
-    @SYNC.get(
+    @routes.get(
+        SYNC,
         "/",
         summary="List products, a page at a time",
-        description=operations.LIST_PRODUCTS,
+        description=descriptions.LIST_PRODUCTS,
     )
     def list_products(
         self,
         service: NamedDependency[services.ProductService],
         after: After = 0,
         limit: Limit = _PAGE,
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[list[schemas.Product]]:
         return EncodedJSON(service.page(after, limit, consistency_token))
 
-    @SYNC.get(
+    @routes.get(
+        SYNC,
         "/{item_id:int}",
         summary="Read a product",
-        description=operations.GET_PRODUCT,
+        description=descriptions.GET_PRODUCT,
         problems=[404],
     )
     def get_product(
         self,
         item_id: ItemId,
         service: NamedDependency[services.ProductService],
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[schemas.Product]:
         return EncodedJSON(service.get(item_id, consistency_token))
 
-    @SYNC.patch(
+    @routes.patch(
+        SYNC,
         "/{item_id:int}",
         summary="Change a product",
-        description=operations.UPDATE_PRODUCT,
+        description=descriptions.UPDATE_PRODUCT,
         problems=[404],
     )
     def update_product(
@@ -149,10 +160,11 @@ class ProductController(Controller):
     ) -> EncodedJSON[schemas.Product]:
         return EncodedJSON.written(service.update(item_id, data))
 
-    @SYNC.delete(
+    @routes.delete(
+        SYNC,
         "/{item_id:int}",
         summary="Delete a product no order uses",
-        description=operations.DELETE_PRODUCT,
+        description=descriptions.DELETE_PRODUCT,
         problems=[404, 409],
     )
     def delete_product(self, item_id: ItemId, service: NamedDependency[services.ProductService]) -> Response[None]:
@@ -161,54 +173,58 @@ class ProductController(Controller):
 
 class TagController(Controller):
     path = "/tag"
-    dependencies = SYNC.inject(services.TagService)
+    dependencies = provide_service(SYNC, services.TagService)
 
-    @SYNC.post(
+    @routes.post(
+        SYNC,
         "/",
         summary="Create a tag",
-        description=operations.CREATE_TAG,
+        description=descriptions.CREATE_TAG,
         problems=[409, 422],
     )
     def create_tag(
         self,
         data: JSONBody[schemas.TagCreate],
         service: NamedDependency[services.TagService],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> EncodedJSON[schemas.Tag]:
         return EncodedJSON.created(service.create(data, idempotency_key), SYNC.path + self.path)
 
-    @SYNC.get(
+    @routes.get(
+        SYNC,
         "/",
         summary="List tags, a page at a time",
-        description=operations.LIST_TAGS,
+        description=descriptions.LIST_TAGS,
     )
     def list_tags(
         self,
         service: NamedDependency[services.TagService],
         after: After = 0,
         limit: Limit = _PAGE,
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[list[schemas.Tag]]:
         return EncodedJSON(service.page(after, limit, consistency_token))
 
-    @SYNC.get(
+    @routes.get(
+        SYNC,
         "/{item_id:int}",
         summary="Read a tag",
-        description=operations.GET_TAG,
+        description=descriptions.GET_TAG,
         problems=[404],
     )
     def get_tag(
         self,
         item_id: ItemId,
         service: NamedDependency[services.TagService],
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[schemas.Tag]:
         return EncodedJSON(service.get(item_id, consistency_token))
 
-    @SYNC.patch(
+    @routes.patch(
+        SYNC,
         "/{item_id:int}",
         summary="Rename a tag",
-        description=operations.UPDATE_TAG,
+        description=descriptions.UPDATE_TAG,
         problems=[404, 409],
     )
     def update_tag(
@@ -216,10 +232,11 @@ class TagController(Controller):
     ) -> EncodedJSON[schemas.Tag]:
         return EncodedJSON.written(service.update(item_id, data))
 
-    @SYNC.delete(
+    @routes.delete(
+        SYNC,
         "/{item_id:int}",
         summary="Delete a tag no order uses",
-        description=operations.DELETE_TAG,
+        description=descriptions.DELETE_TAG,
         problems=[404, 409],
     )
     def delete_tag(self, item_id: ItemId, service: NamedDependency[services.TagService]) -> Response[None]:
@@ -228,54 +245,58 @@ class TagController(Controller):
 
 class OrderController(Controller):
     path = "/order"
-    dependencies = SYNC.inject(services.OrderService)
+    dependencies = provide_service(SYNC, services.OrderService)
 
-    @SYNC.post(
+    @routes.post(
+        SYNC,
         "/",
         summary="Create a sale order with its lines and tags",
-        description=operations.CREATE_ORDER,
+        description=descriptions.CREATE_ORDER,
         problems=[409, 422],
     )
     def create_order(
         self,
         data: JSONBody[schemas.OrderCreate],
         service: NamedDependency[services.OrderService],
-        idempotency_key: IdempotencyKey = None,
+        idempotency_key: IdempotencyKeyHeader = None,
     ) -> EncodedJSON[schemas.Order]:
         return EncodedJSON.created(service.create(data, idempotency_key), SYNC.path + self.path)
 
-    @SYNC.get(
+    @routes.get(
+        SYNC,
         "/",
         summary="List sale orders with lines and tags, a page at a time",
-        description=operations.LIST_ORDERS,
+        description=descriptions.LIST_ORDERS,
     )
     def list_orders(
         self,
         service: NamedDependency[services.OrderService],
         after: After = 0,
         limit: Limit = _PAGE,
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[list[schemas.Order]]:
         return EncodedJSON(service.page(after, limit, consistency_token))
 
-    @SYNC.get(
+    @routes.get(
+        SYNC,
         "/{item_id:int}",
         summary="Read a sale order",
-        description=operations.GET_ORDER,
+        description=descriptions.GET_ORDER,
         problems=[404],
     )
     def get_order(
         self,
         item_id: ItemId,
         service: NamedDependency[services.OrderService],
-        consistency_token: ConsistencyToken = None,
+        consistency_token: ConsistencyTokenHeader = None,
     ) -> EncodedJSON[schemas.Order]:
         return EncodedJSON(service.get(item_id, consistency_token))
 
-    @SYNC.patch(
+    @routes.patch(
+        SYNC,
         "/{item_id:int}",
         summary="Change a sale order; lines and tags are replaced",
-        description=operations.UPDATE_ORDER,
+        description=descriptions.UPDATE_ORDER,
         problems=[404, 409, 422],
     )
     def update_order(
@@ -286,10 +307,11 @@ class OrderController(Controller):
     ) -> EncodedJSON[schemas.Order]:
         return EncodedJSON.written(service.update(item_id, data))
 
-    @SYNC.delete(
+    @routes.delete(
+        SYNC,
         "/{item_id:int}",
         summary="Delete a sale order",
-        description=operations.DELETE_ORDER,
+        description=descriptions.DELETE_ORDER,
         problems=[404],
     )
     def delete_order(self, item_id: ItemId, service: NamedDependency[services.OrderService]) -> Response[None]:

@@ -27,15 +27,13 @@ from sale_orders.db.tables import OrderLineTable
 from sale_orders.domain import order_json, schemas
 from sale_orders.domain.errors import ConflictError, KeyInProgressError, NotFoundError
 from sale_orders.domain.references import require_none_missing
-from sale_orders.family._sync import idempotency, sessions
-from sale_orders.family._util import (
-    conflict_if_changed_meanwhile,
-    idempotency_key_for,
-    loaded_order_rows,
-    replayed_order,
-)
+from sale_orders.family.conflicts import conflict_if_changed_meanwhile
+from sale_orders.family.fingerprints import idempotency_key_for
+from sale_orders.family.order_answers import loaded_order_rows, replayed_order
 from sale_orders.family.reads import StandbyReads, falls_back_to_primary
 from sale_orders.web.encoded import Created, Written
+
+from . import idempotency, sessions
 
 encode = order_json.encode
 
@@ -43,7 +41,7 @@ encode = order_json.encode
 class Service:
     """An operation's database session, how long an Idempotency-Key is remembered, and where reads may go.
 
-    All three are injected (`Family.inject`).
+    All three are injected (`family/providers.py`).
     """
 
     def __init__(self, db_session: Session, idempotency_window: timedelta, reads: StandbyReads) -> None:
