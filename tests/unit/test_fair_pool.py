@@ -3,12 +3,17 @@
 import asyncio
 
 import pytest
+from sqlalchemy import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
 
-from sale_orders.db.drivers import ASYNCPG
-from sale_orders.db.fair_pool import FirstComeFirstServedPool, FirstComeFirstServedQueue
+from sale_orders.app.health import health_engine
+from sale_orders.family.databases import database_config
+from sale_orders.family.record import ASYNC, FAMILIES, SYNC
+from sale_orders.family.runtime.pools import FirstComeFirstServedPool, FirstComeFirstServedQueue
+from sale_orders.settings import Settings
 
 
 def return_then_ask_again(queue: AsyncAdaptedQueue[str], item: str) -> str:
@@ -71,7 +76,15 @@ def test_a_waiter_times_out_with_sqlalchemys_empty() -> None:
         asyncio.run(run())
 
 
-def test_the_async_engines_use_it() -> None:
-    engine = ASYNCPG.create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none", pool_size=2, max_overflow=0)
-    assert isinstance(engine, AsyncEngine)
-    assert isinstance(engine.sync_engine.pool, FirstComeFirstServedPool)
+URL_NOWHERE = make_url("postgresql://nobody@127.0.0.1:1/none")
+
+
+def test_the_async_familys_engines_use_it_and_the_sync_familys_sqlalchemys_own() -> None:
+    settings = Settings(_env_file=None)
+    engines = {family.name: database_config(family, URL_NOWHERE, settings).get_engine() for family in FAMILIES}
+    async_engine, sync_engine = engines[ASYNC.name], engines[SYNC.name]
+    assert isinstance(async_engine, AsyncEngine)
+    assert isinstance(async_engine.sync_engine.pool, FirstComeFirstServedPool)
+    assert isinstance(sync_engine, Engine)
+    assert type(sync_engine.pool) is QueuePool
+    assert isinstance(health_engine(URL_NOWHERE, settings).sync_engine.pool, FirstComeFirstServedPool)

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from sale_orders.app.startup import HandlerThreadPool
+from sale_orders.family.runtime.threads import HandlerThreadPool
 from sale_orders.web.problems import BusyError
 
 

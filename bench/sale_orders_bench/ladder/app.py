@@ -23,13 +23,14 @@ from litestar.params import JSONBody
 from litestar.plugins.pydantic import PydanticInitPlugin
 from sqlalchemy.engine import URL
 
-from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
+from sale_orders.app.startup import freeze_startup_objects
 from sale_orders.db.drivers import libpq_dsn as dsn
 from sale_orders.domain.errors import MissingReferenceError
 from sale_orders.domain.limits import DEFAULT_PAGE_SIZE
 from sale_orders.family.databases import database_configs, prepare_engines
 from sale_orders.family.params import After, Limit
 from sale_orders.family.record import ASYNC, SYNC
+from sale_orders.family.runtime.threads import thread_pool_sizer
 from sale_orders.settings import Settings
 from sale_orders_bench.ladder.bodies import MSGSPEC, PRODUCT_SCHEMAS, PYDANTIC, Bodies
 from sale_orders_bench.ladder.data_async import (

@@ -19,7 +19,7 @@ from sale_orders.app.docs import docs
 from sale_orders.app.health import HEALTH_ENGINE_KEY, HEALTH_ROUTES, health_engine
 from sale_orders.app.openapi_config import openapi_config
 from sale_orders.app.openapi_document import KEYED_STATE_KEY
-from sale_orders.app.startup import freeze_startup_objects, thread_pool_sizer
+from sale_orders.app.startup import freeze_startup_objects
 from sale_orders.domain import limits
 from sale_orders.family._async import controllers as async_controllers
 from sale_orders.family._sync import controllers as sync_controllers
@@ -32,6 +32,7 @@ from sale_orders.family.databases import (
 )
 from sale_orders.family.providers import IDEMPOTENCY_WINDOW_STATE_KEY
 from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, SYNC, Family
+from sale_orders.family.runtime.threads import thread_pool_sizer
 from sale_orders.settings import Settings
 from sale_orders.web.admission import AdmissionBound
 from sale_orders.web.auth import SECURITY, api_key_guard

@@ -17,6 +17,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sale_orders.db.drivers import ASYNCPG
+from sale_orders.family.record import ASYNC
 from sale_orders.settings import Settings
 from sale_orders.web.problems import problem_responses
 
@@ -30,9 +31,10 @@ class Health(BaseModel):
 
 
 def health_engine(url: URL, settings: Settings) -> AsyncEngine:
-    """An asyncpg engine of one connection, tested before each use, for /health alone."""
+    """An asyncpg engine of one connection, tested before each use, for /health alone (an async family's pool)."""
     engine = ASYNCPG.create_engine(
         ASYNCPG.url(url).render_as_string(hide_password=False),
+        poolclass=ASYNC.pool_class,
         pool_size=1,
         max_overflow=0,
         pool_timeout=settings.pool_timeout,

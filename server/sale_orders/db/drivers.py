@@ -1,7 +1,9 @@
 """The two database drivers: how a URL names each, and how each connects.
 
 One URL configures both families: psycopg2 for the sync family, asyncpg for the async family
-(`sale_orders.family.record` says which is whose). Everything here is per driver, not per family.
+(`sale_orders.family.record` says which is whose). Everything here is per driver, not per family: /health's
+engine, the migrations and the standby's engines connect through the same drivers. (A family's connection pool
+is the family's: `family/runtime/pools.py`.)
 
 Behind PgBouncer in transaction pooling mode (`PGBOUNCER=true`), consecutive transactions of one client
 connection run on different server connections, so no prepared statement may outlive its transaction:
@@ -36,7 +38,6 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sale_orders.db import deadline
-from sale_orders.db.fair_pool import FirstComeFirstServedPool
 from sale_orders.settings import Settings
 
 # On a real network a dead peer stops acknowledging: notice it within about 8 s of silence (5 idle, then 3
@@ -171,8 +172,8 @@ def _create_psycopg2_engine(url: str, **options: Any) -> Engine:
 
 
 def _create_asyncpg_engine(url: str, **options: Any) -> AsyncEngine:
-    # Waiters for a connection are served in the order they came (db/fair_pool.py), as the sync family's threads.
-    return create_async_engine(url, poolclass=FirstComeFirstServedPool, hide_parameters=True, **options)
+    # The pool is the family's (`poolclass`: family/runtime/pools.py serves waiters in the order they came).
+    return create_async_engine(url, hide_parameters=True, **options)
 
 
 PSYCOPG2 = Driver(

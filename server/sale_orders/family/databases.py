@@ -1,8 +1,8 @@
 """Each family's engine and sessions: one advanced-alchemy configuration per family, one plugin for both.
 
 Both are derived from one URL and the settings, family by family (`record.FAMILIES`); what differs between
-them (driver, session classes, config classes) is in the record. Pools are sized by settings: the sync pool to
-the thread pool (a thread never waits for a connection that another idle thread holds), the async pool to what
+them (driver, pool, session classes, config classes) is in the record. Pools are sized by settings: the sync pool
+to the thread pool (a thread never waits for a connection that another idle thread holds), the async pool to what
 one event loop can keep busy. No overflow: a request that cannot get a connection within `POOL_TIMEOUT` is a 503.
 """
 
@@ -16,9 +16,9 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sale_orders.db.failover import connect_one_host_at_a_time, treat_read_only_as_disconnect
-from sale_orders.db.session_configs import AUTOCOMMIT, SINGLE_STATEMENT
 from sale_orders.family.reads import StandbyReads
 from sale_orders.family.record import FAMILIES, Family
+from sale_orders.family.runtime.session_configs import AUTOCOMMIT, SINGLE_STATEMENT
 from sale_orders.settings import Settings
 
 DatabaseConfig = SyncConfig | SQLAlchemyAsyncConfig
@@ -27,10 +27,6 @@ DatabaseConfig = SyncConfig | SQLAlchemyAsyncConfig
 # cache); left on, they would run on every commit.
 _NO_LISTENERS: dict[str, Any] = {"enable_file_object_listener": False, "enable_touch_updated_timestamp_listener": False}
 _NO_CACHE_LISTENER: dict[str, Any] = {"enable_cache_listener": False}
-
-
-def _pool_size(family: Family, settings: Settings) -> int:
-    return settings.sync_pool_size if family.in_thread_pool else settings.async_pool_size
 
 
 def database_config(family: Family, url: URL, settings: Settings) -> DatabaseConfig:
@@ -42,7 +38,8 @@ def database_config(family: Family, url: URL, settings: Settings) -> DatabaseCon
         connection_string=family.driver.url(url).render_as_string(hide_password=False),
         create_engine_callable=family.driver.create_engine,  # type: ignore[arg-type]  # the record pairs them
         engine_config=EngineConfig(
-            pool_size=_pool_size(family, settings),
+            poolclass=family.pool_class,
+            pool_size=family.pool_size(settings),
             connect_args=family.driver.connect_args(settings),
             pool_timeout=settings.pool_timeout,
             pool_pre_ping=settings.pool_pre_ping,
@@ -100,7 +97,8 @@ def standby_reads(family: Family, settings: Settings) -> tuple[StandbyReads, Eng
         return StandbyReads(family.name), None
     engine = family.driver.create_engine(
         family.driver.url(url).render_as_string(hide_password=False),
-        pool_size=_pool_size(family, settings),
+        poolclass=family.pool_class,
+        pool_size=family.pool_size(settings),
         max_overflow=0,
         pool_timeout=settings.pool_timeout,
         pool_pre_ping=settings.pool_pre_ping,

@@ -2,8 +2,11 @@
 
 `diff -r family/_async family/_sync` shows how the code differs (`async def` and `await`, `AsyncSession` and
 `Session`); a `Family` value says the rest: the path prefix, where Litestar runs the handlers, the driver, the
-session classes and the names the plugin gives them. Engines, the app, its metrics, the CLI, the benchmark and
-the tests loop over `FAMILIES` instead of naming a family.
+connection pool, the session classes and the names the plugin gives them. The pieces a value names live with the
+families (`runtime/`: the thread pool, the fair pool, the session plumbing), or with the driver when every user
+of that driver shares them (`db/drivers.py`, `db/deadline.py`: /health, migrations and the standby's engines
+connect through them too). Engines, the app, its metrics, the CLI, the benchmark and the tests loop over
+`FAMILIES` instead of naming a family. docs/def-or-async-def.md explains each difference.
 """
 
 from collections.abc import Callable
@@ -15,11 +18,14 @@ from advanced_alchemy.extensions.litestar import (
     SyncSessionConfig,
 )
 from litestar.types import BeforeMessageSendHookHandler
+from sqlalchemy.pool import Pool, QueuePool
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from sale_orders.db.drivers import ASYNCPG, PSYCOPG2, Driver
-from sale_orders.db.session_configs import SQLModelAsyncConfig, sync_session_closer
+from sale_orders.family.runtime.pools import FirstComeFirstServedPool
+from sale_orders.family.runtime.session_configs import SQLModelAsyncConfig, sync_session_closer
+from sale_orders.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -29,8 +35,11 @@ class Family:
     Attributes:
         name: its path prefix (`/sync`), operationId prefix (`sync_create_order`), OpenAPI tag, and the `family`
             label of its metrics and log lines.
-        sync_to_thread: True: Litestar runs its handlers in the thread pool; None: on the event loop.
-        driver: the PostgreSQL driver of its engine.
+        sync_to_thread: True: Litestar runs its handlers in the event loop's default executor, which the app makes
+            a `HandlerThreadPool` of `SYNC_THREADS` (`runtime/threads.py`); None: on the event loop.
+        driver: the PostgreSQL driver of its engine (`db/drivers.py`).
+        pool_class: its engine's connection pool (and its standby's).
+        pool_size: how many connections its pool holds, from the settings.
         session_class: the SQLModel session its services are given.
         database_config: advanced-alchemy's configuration class for its engine and sessions.
         session_config: advanced-alchemy's session options class.
@@ -41,6 +50,8 @@ class Family:
     name: str
     sync_to_thread: bool | None
     driver: Driver
+    pool_class: type[Pool]
+    pool_size: Callable[[Settings], int]
     session_class: type[Session] | type[AsyncSession]
     database_config: type[SQLAlchemySyncConfig] | type[SQLModelAsyncConfig]
     session_config: type[SyncSessionConfig] | type[AsyncSessionConfig]
@@ -85,6 +96,9 @@ SYNC = Family(
     name="sync",
     sync_to_thread=True,
     driver=PSYCOPG2,
+    # SQLAlchemy's own: a thread never waits for a connection, since the pool is as large as the thread pool.
+    pool_class=QueuePool,
+    pool_size=lambda settings: settings.sync_pool_size,
     session_class=Session,
     database_config=SQLAlchemySyncConfig,
     session_config=SyncSessionConfig,
@@ -95,6 +109,9 @@ ASYNC = Family(
     name="async",
     sync_to_thread=None,
     driver=ASYNCPG,
+    # Waiters for a connection served in the order they came (SQLAlchemy's lets newcomers overtake them).
+    pool_class=FirstComeFirstServedPool,
+    pool_size=lambda settings: settings.async_pool_size,
     session_class=AsyncSession,
     database_config=SQLModelAsyncConfig,
     session_config=AsyncSessionConfig,

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from sale_orders.db.session_configs import SINGLE_STATEMENT
+from sale_orders.family.runtime.session_configs import SINGLE_STATEMENT
 
 
 @asynccontextmanager

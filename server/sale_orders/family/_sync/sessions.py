@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from sale_orders.db.session_configs import SINGLE_STATEMENT
+from sale_orders.family.runtime.session_configs import SINGLE_STATEMENT
 
 
 @contextmanager

@@ -1,4 +1,8 @@
-"""advanced-alchemy's session plumbing, fitted to SQLModel sessions and to this app's transactions."""
+"""Each family's sessions: advanced-alchemy's plumbing fitted to SQLModel sessions and to this app's transactions.
+
+The sync family's sessions are closed by `sync_session_closer`, on the event loop; the async family's are
+`SQLModelAsyncConfig`'s, with SQLModel's `Session` under every `AsyncSession`. Both are named by the record.
+"""
 
 from collections.abc import Callable
 

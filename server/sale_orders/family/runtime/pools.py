@@ -1,4 +1,4 @@
-"""An asyncio connection pool that serves its waiters in the order they came.
+"""The async family's connection pool: it serves its waiters in the order they came (`record.ASYNC.pool_class`).
 
 SQLAlchemy's `AsyncAdaptedQueuePool` keeps its idle connections in an `asyncio.Queue`, and its `get` first takes
 a connection that is there without waiting. So when a connection comes back, the request that has waited
@@ -8,7 +8,10 @@ round until `POOL_TIMEOUT` answers them 503, while the median waits little: `ben
 pages at c=64 with a p99 of 2.2 s and 503s where the sync family (threads taken in order) had neither.
 
 Here a returned connection goes straight to the oldest waiter, and a new request waits behind the ones already
-waiting: first come, first served. The thread pool of the sync family already works that way.
+waiting: first come, first served. The sync family needs no such pool: its requests queue for a thread, in order
+(`threads.py`), and a thread never waits for a connection, since its pool is as large as the thread pool.
+
+It relies on SQLAlchemy's `AsyncAdaptedQueue` and on the pool's `_queue_class` hook (`sale_orders.upstream`).
 """
 
 import asyncio
