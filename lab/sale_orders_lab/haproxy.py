@@ -1,4 +1,12 @@
-"""HAProxy 2.6 (Debian's), in the foreground: one address for the API hosts, health-checked on /health.
+"""HAProxy 2.6 (Debian's), in the foreground: one address for the API hosts, health-checked on /health/live.
+
+Liveness, not readiness: `/health/live` asks nothing of the database, so while the primary is away every API host
+stays in rotation and answers the API's own fast 503 with Retry-After, instead of all of them being marked DOWN at
+once and the client getting the balancer's 503.
+
+A client may ask for one API host (`X-Lab-Host: api2`), which the lab's clients do to write through one host and
+read through another; a host that is not UP is skipped as if nothing had been asked. Every answer from a host
+names it (`X-Lab-Served-By`); an answer without it is the balancer's own.
 
 Retries: `retry-on` beyond `conn-failure` replays a request that a server may already have run, so it is
 allowed only where a replay is safe. GETs are safe, and so is a create that carries an Idempotency-Key (the
@@ -24,6 +32,9 @@ from sale_orders_lab.procs import LabError
 
 INSTALL = "apt-get install haproxy"
 SERVER_TIMEOUT_S = 15
+PREFER_HEADER = "X-Lab-Host"
+SERVED_BY_HEADER = "X-Lab-Served-By"
+API_BACKEND = "api_hosts"
 
 
 def program() -> str:
@@ -57,6 +68,9 @@ def config(layout: Layout, admin_socket: Path) -> str:
         for status, title in _BALANCER_ERRORS.items()
     )
     servers = "\n".join(f"    server {api.name} {api.address}:{api.http[1]} check" for api in layout.api_hosts)
+    chosen = "\n".join(
+        f"    use-server {api.name} if {{ req.hdr({PREFER_HEADER}) -m str {api.name} }}" for api in layout.api_hosts
+    )
     return f"""\
 global
     log stderr format short local0 info
@@ -80,14 +94,16 @@ frontend api
     bind {BALANCER[0]}:{BALANCER[1]}
     default_backend api_hosts
 
-backend api_hosts
+backend {API_BACKEND}
     balance roundrobin
-    option httpchk GET /health
+    option httpchk GET /health/live
     http-check expect status 200
     http-check disable-on-404
     retry-on conn-failure empty-response response-timeout 503
     http-request disable-l7-retry if {{ method POST }} !{{ req.hdr(Idempotency-Key) -m found }}
+    http-response set-header {SERVED_BY_HEADER} %[srv_name]
     default-server inter 500ms fastinter 250ms downinter 1s fall 2 rise 2
+{chosen}
 {servers}
 """
 
@@ -102,7 +118,7 @@ def check_config(config_file: Path) -> str | None:
     return None if done.returncode == 0 else (done.stdout + done.stderr).strip()
 
 
-def _ask(admin_socket: Path, command: str) -> str:
+def ask(admin_socket: Path, command: str) -> str:
     """One command on HAProxy's admin socket, and its answer ("" when HAProxy is not there)."""
     try:
         with socket.socket(socket.AF_UNIX) as sock:
@@ -117,32 +133,33 @@ def _ask(admin_socket: Path, command: str) -> str:
     return data.decode(errors="replace")
 
 
-def _server_rows(admin_socket: Path) -> dict[str, dict[str, str]]:
-    lines = _ask(admin_socket, "show stat").splitlines()
+def server_rows(admin_socket: Path, backend: str = API_BACKEND) -> dict[str, dict[str, str]]:
+    """`show stat`'s row of each server of `backend`, by server name ({} when HAProxy does not answer)."""
+    lines = ask(admin_socket, "show stat").splitlines()
     if not lines:
         return {}
     header = lines[0].lstrip("# ").split(",")
     rows: dict[str, dict[str, str]] = {}
     for line in lines[1:]:
         row = dict(zip(header, line.split(","), strict=False))
-        if row.get("pxname") == "api_hosts" and row.get("svname") not in {"FRONTEND", "BACKEND", None}:
+        if row.get("pxname") == backend and row.get("svname") not in {"FRONTEND", "BACKEND", None}:
             rows[row["svname"]] = row
     return rows
 
 
-def server_states(admin_socket: Path) -> dict[str, str]:
-    """Each API host's state as HAProxy sees it (UP, DOWN, DRAIN, NOLB, MAINT...), from its admin socket."""
-    return {name: row.get("status", "") for name, row in _server_rows(admin_socket).items()}
+def server_states(admin_socket: Path, backend: str = API_BACKEND) -> dict[str, str]:
+    """Each server's state as HAProxy sees it (UP, DOWN, DRAIN, NOLB, MAINT...), from its admin socket."""
+    return {name: row.get("status", "") for name, row in server_rows(admin_socket, backend).items()}
 
 
 def requests_running(admin_socket: Path, server: str) -> int | None:
     """How many requests HAProxy has on `server` now (its current sessions), or None when it cannot say."""
-    row = _server_rows(admin_socket).get(server)
+    row = server_rows(admin_socket).get(server)
     return int(row["scur"]) if row and row.get("scur", "").isdigit() else None
 
 
 def set_state(admin_socket: Path, server: str, state: str) -> None:
     """`ready`, `drain` or `maint` for one API host; a LabError when HAProxy refuses."""
-    answer = _ask(admin_socket, f"set server api_hosts/{server} state {state}").strip()
+    answer = ask(admin_socket, f"set server {API_BACKEND}/{server} state {state}").strip()
     if answer:
         raise LabError(f"HAProxy refused to set {server} {state}: {answer}")

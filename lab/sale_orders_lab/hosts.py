@@ -1,8 +1,8 @@
-"""The API hosts (`sale-orders serve --workers 2`, one address each) and their links to PostgreSQL.
+"""The API hosts (`sale-orders serve --workers 2`, one address each), their HAProxy and their links to PostgreSQL.
 
 Every API host reaches each database host through a fault proxy of its own (`sale_orders_faultproxy`, its own process),
-so one host's link can be delayed or cut while the others' are not. Its DATABASE_URL names both database
-hosts, through its links, with `target_session_attrs=read-write`: the drivers connect to whichever is primary.
+so one host's link can be delayed or cut while the others' are not; in front of its links runs its own HAProxy
+(`routing`), which follows Patroni: DATABASE_URL is its primary port, READ_DATABASE_URL its replica port.
 """
 
 from __future__ import annotations
@@ -14,29 +14,37 @@ from typing import TYPE_CHECKING
 
 from sale_orders_faultproxy.control import send
 from sale_orders_faultproxy.process import command_line
+from sale_orders_lab import haproxy, routing
 from sale_orders_lab.procs import Child, LabError, Supervisor, port_in_use, wait_until
 from sale_orders_tools.harness.servers import env_without_settings, healthy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sale_orders_lab.layout import ApiHost, Layout, Link
 
 WORKERS = 2
 START_SECONDS = 120  # importing the app in 6 workers at once on 2 busy cores: tens of seconds
-# Small pools: 3 hosts x 2 workers x (6 + 6) = 72 connections, within max_connections = 120 with room for
-# migrations from every host at once, Patroni and the lab's own checks.
+MAX_STALENESS_MS = 1000
+# Small pools: 3 hosts x 2 workers x (6 + 6) = 72 connections to the primary, and as many to the replica port, which
+# lands on the primary too when no replica is healthy: 144, within max_connections = 200 (patroni.py) with room for
+# /health's engines, migrations from every host at once, Patroni and the lab's own checks.
 HOST_SETTINGS = {
     "SYNC_THREADS": "6",
     "SYNC_POOL_SIZE": "6",
     "ASYNC_POOL_SIZE": "6",
     "POOL_TIMEOUT": "5",
+    "MAX_STALENESS_MS": str(MAX_STALENESS_MS),
     "LOG_FORMAT": "text",
 }
 
 
-def host_env(layout: Layout, api: ApiHost, api_keys: str) -> dict[str, str]:
+def host_env(layout: Layout, api: ApiHost, api_keys: str, *, standby_reads: bool = True) -> dict[str, str]:
     """An API host's environment: nothing of the developer's database or API settings, the lab's instead."""
+    reads = {"READ_DATABASE_URL": layout.read_url(api)} if standby_reads else {}
     return env_without_settings(
         **HOST_SETTINGS,
+        **reads,
         DATABASE_URL=layout.app_url(api),
         API_KEYS=api_keys,
         PROMETHEUS_MULTIPROC_DIR=str(layout.folder(api.name) / "metrics"),
@@ -45,15 +53,25 @@ def host_env(layout: Layout, api: ApiHost, api_keys: str) -> dict[str, str]:
 
 @dataclass
 class Fleet:
-    """The running API hosts and their links: start, stop, kill, hang and resume one."""
+    """The running API hosts, their HAProxy and their links: start, stop, kill, hang and resume one.
+
+    `standby_reads`: whether hosts started from now on get READ_DATABASE_URL (the lab measures both).
+    """
 
     layout: Layout
     supervisor: Supervisor
     api_keys: str
     serving: dict[str, Child] = field(default_factory=dict)
     links: dict[Link, Child] = field(default_factory=dict)
+    routers: dict[str, Child] = field(default_factory=dict)
+    standby_reads: bool = True
+
+    def router_socket(self, api: ApiHost) -> Path:
+        """The admin socket of `api`'s HAProxy."""
+        return self.layout.folder(api.name) / "db-haproxy.sock"
 
     def start_links(self) -> None:
+        """Every API host's links, then its HAProxy in front of them; until each sees a primary UP."""
         for api in self.layout.api_hosts:
             folder = self.layout.folder(api.name)
             folder.mkdir(parents=True, exist_ok=True)
@@ -69,6 +87,30 @@ class Fleet:
             )
             if not child.running():
                 raise LabError(f"the link {link.api} -> {link.db.name} exited: {child.log.read_text()[-2000:]}")
+        for api in self.layout.api_hosts:
+            self._start_router(api)
+        for api in self.layout.api_hosts:
+            child = self.routers[api.name]
+
+            def primary_up(api: ApiHost = api, child: Child = child) -> bool:
+                if not child.running():
+                    raise LabError(f"the HAProxy of {api.name} exited: {child.log.read_text()[-2000:]}")
+                return bool(routing.up(self.router_socket(api), routing.PRIMARY))
+
+            wait_until(primary_up, 30, f"the HAProxy of {api.name} seeing a primary", step=0.1)
+
+    def _start_router(self, api: ApiHost) -> None:
+        folder = self.layout.folder(api.name)
+        config = folder / "db-haproxy.cfg"
+        config.write_text(routing.config(api, self.router_socket(api)))
+        if (complaint := haproxy.check_config(config)) is not None:
+            raise LabError(f"HAProxy refuses the configuration of {api.name}'s:\n{complaint}")
+        log = folder / "db-haproxy.log"
+        self.routers[api.name] = self.supervisor.start(f"{api.name} haproxy", haproxy.argv(config), log=log)
+
+    def routes(self, api: ApiHost) -> dict[str, dict[str, str]]:
+        """What `api`'s HAProxy routes to now: each backend's servers and their states."""
+        return routing.states(self.router_socket(api))
 
     def command(self, link: Link, line: str) -> str:
         return send(link.control, line)
@@ -96,7 +138,7 @@ class Fleet:
             "--no-migrate",
             "--no-access-log",
         ]
-        env = host_env(self.layout, api, self.api_keys)
+        env = host_env(self.layout, api, self.api_keys, standby_reads=self.standby_reads)
         # Its own folder as the working directory: the repository's .env must not configure a lab host.
         child = self.supervisor.start(api.name, argv, log=folder / "serve.log", env=env, cwd=folder)
         self.serving[api.name] = child

@@ -1,4 +1,9 @@
-"""Where everything of the lab lives: one loopback address per host, fixed ports, one folder."""
+"""Where everything of the lab lives: one loopback address per host, fixed ports, one folder.
+
+An API host reaches PostgreSQL through an HAProxy of its own (as Patroni's documentation places it, beside the
+application): its primary port routes to the node whose Patroni says `/primary`, its replica port to those that say
+`/replica`. Each of that HAProxy's servers is a link: a fault proxy on the API host's address to one database host.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,9 @@ BALANCER: Address = ("127.0.0.30", 8080)
 PG_PORT = 5432
 PATRONI_PORT = 8008
 API_PORT = 8000
+# On each API host, its HAProxy's database ports (Patroni's template uses 5000 and 5001 too).
+PRIMARY_PORT = 5000
+REPLICA_PORT = 5001
 # On each API host, one fault proxy per database host: the link from that API host to that database host.
 LINK_PORT_BASE = 5400
 LINK_CONTROL_PORT_BASE = 5500
@@ -59,7 +67,7 @@ class Link:
 
 @dataclass(frozen=True)
 class ApiHost:
-    """An API host: `sale-orders serve --workers 2` on 127.0.0.3N, and its links to every database host."""
+    """An API host: `sale-orders serve --workers 2` on 127.0.0.3N, its HAProxy, and its links to every database host."""
 
     number: int
     db_hosts: tuple[DbHost, ...]
@@ -79,6 +87,16 @@ class ApiHost:
     @property
     def base_url(self) -> str:
         return f"http://{self.address}:{API_PORT}"
+
+    @property
+    def primary(self) -> Address:
+        """Its HAProxy's port for writes: the node whose Patroni holds the leader key and runs a primary."""
+        return (self.address, PRIMARY_PORT)
+
+    @property
+    def replicas(self) -> Address:
+        """Its HAProxy's port for reads: the nodes Patroni calls healthy replicas, the primary when there is none."""
+        return (self.address, REPLICA_PORT)
 
     @property
     def links(self) -> tuple[Link, ...]:
@@ -129,15 +147,21 @@ class Layout:
         for db in self.db_hosts:
             ports += [db.postgres, db.rest]
         for api in self.api_hosts:
-            ports.append(api.http)
+            ports += [api.http, api.primary, api.replicas]
             for link in api.links:
                 ports += [link.listen, link.control]
         return ports
 
     def app_url(self, api: ApiHost) -> str:
-        """The DATABASE_URL of one API host: both database hosts through its links, the writable one wanted."""
-        hosts = "&".join(f"host={link.listen[0]}:{link.listen[1]}" for link in api.links)
-        return f"postgresql://{APP_ROLE}:{self.secrets.app}@/{DATABASE}?{hosts}&target_session_attrs=read-write"
+        """The DATABASE_URL of one API host: its HAProxy's primary port."""
+        return self._url(api.primary)
+
+    def read_url(self, api: ApiHost) -> str:
+        """The READ_DATABASE_URL of one API host: its HAProxy's replica port."""
+        return self._url(api.replicas)
+
+    def _url(self, address: Address) -> str:
+        return f"postgresql://{APP_ROLE}:{self.secrets.app}@{address[0]}:{address[1]}/{DATABASE}"
 
     def admin_dsn(self, database: str = "postgres", timeout: int = 2) -> str:
         """A libpq DSN for the lab itself: the superuser, straight to whichever database host is writable."""

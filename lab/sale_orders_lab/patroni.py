@@ -159,7 +159,7 @@ def node_config(layout: Layout, number: int, bin_dir: Path) -> dict[str, Any]:
                     "use_slots": True,
                     "parameters": {
                         "wal_keep_size": "64MB",
-                        "max_connections": 120,
+                        "max_connections": 200,
                         "max_wal_senders": 10,
                         "max_replication_slots": 10,
                         "hot_standby": "on",
@@ -233,6 +233,28 @@ def leader(layout: Layout) -> int | None:
         if rest(layout, db.number, "/primary")[0] == 200:
             return db.number
     return None
+
+
+def set_parameters(layout: Layout, number: int, parameters: dict[str, str | None]) -> None:
+    """Change PostgreSQL parameters of the whole cluster in Patroni's dynamic configuration (`PATCH /config`).
+
+    Patroni writes them to the DCS, and every node applies them on its next loop (a reload for those that need no
+    restart, such as `synchronous_commit`); None removes one.
+    """
+    db = layout.db_hosts[number - 1]
+    body = json.dumps({"postgresql": {"parameters": parameters}}).encode()
+    request = urllib.request.Request(
+        f"http://{db.rest[0]}:{db.rest[1]}/config",
+        data=body,
+        method="PATCH",
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310 - the lab's own node
+            if response.status != 200:
+                raise LabError(f"Patroni refused PATCH /config: {response.status}")
+    except (OSError, urllib.error.HTTPError) as error:
+        raise LabError(f"Patroni's PATCH /config failed: {error}") from error
 
 
 def is_sync_standby(layout: Layout, number: int) -> bool:

@@ -1,4 +1,4 @@
-"""The lab's engines, up and down: etcd, two Patroni nodes, the links, three API hosts, HAProxy.
+"""The lab's engines, up and down: etcd, Patroni, each API host with its links and HAProxy, the balancer.
 
 `down` stops everything by PID in an order that loses nothing it still needs (the balancer first, etcd last),
 then checks that every process the lab saw is gone, every port is free, and removes the lab's folder.
@@ -122,7 +122,10 @@ class Lab:
 
         self.fleet = Fleet(self.layout, self.supervisor, f"write:{api_key_digest(self.token)}")
         self.fleet.start_links()
-        self.say("links up: every API host reaches both database hosts through its own fault proxies")
+        self.say(
+            "links up: every API host reaches both database hosts through its own fault proxies, behind its own"
+            " HAProxy (primary :5000 by Patroni's /primary, replicas :5001 by /replica)"
+        )
         self.migrate()
         for api in self.layout.api_hosts:
             self.fleet.start(api, wait=False)
@@ -173,7 +176,7 @@ class Lab:
     def upgrade_command(self, number: int) -> tuple[list[str], dict[str, str], Path]:
         """`sale-orders db upgrade` as API host `number` runs it: its URL, through its links."""
         api = self.layout.api_hosts[number - 1]
-        env = host_env(self.layout, api, self.hosts.api_keys)
+        env = host_env(self.layout, api, self.hosts.api_keys, standby_reads=self.hosts.standby_reads)
         folder = self.layout.folder(api.name)
         return [sys.executable, "-m", "sale_orders.cli", "db", "upgrade"], env, folder
 
@@ -252,9 +255,9 @@ class Lab:
                 child.process.send_signal(signal.SIGTERM)
             for child in serving:
                 stop(child, timeout=15, group=False)
-            for child in self.fleet.links.values():
+            for child in [*self.fleet.routers.values(), *self.fleet.links.values()]:
                 stop(child, timeout=5)
-            self.say("API hosts and links stopped")
+            self.say("API hosts, their HAProxy and links stopped")
         self.note_postmasters()
         # Patroni killed, not stopped: a stopping primary would hand its lead over first (seconds, for nothing).
         for child in self.patronis.values():
