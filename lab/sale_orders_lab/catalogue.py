@@ -19,11 +19,13 @@ class Durations:
     hang: float
     cut: float
     down: float
+    orphan: float
+    """How long a primary whose Patroni died keeps running after the promotion, before its Patroni is back."""
     settle: float
 
 
-QUICK = Durations(hang=4, cut=5, down=2, settle=2)
-FULL = Durations(hang=8, cut=10, down=5, settle=5)
+QUICK = Durations(hang=4, cut=5, down=2, orphan=3, settle=2)
+FULL = Durations(hang=8, cut=10, down=5, orphan=10, settle=5)
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,13 @@ FAULTS = (
         "old-primary-back",
         "the old primary's Patroni started again: it rejoins as a standby (pg_rewind when needed)",
         "the database",
+    ),
+    Fault(
+        "patroni-kill",
+        "Patroni alone killed on the primary (SIGKILL; its PostgreSQL runs on, read-write): the standby is promoted,"
+        " the old primary is left running, then its Patroni is started again",
+        "the database",
+        "orphan",
     ),
 )
 """In the order they are injected."""

@@ -1,10 +1,10 @@
-"""The load: K client threads on the generated SDK, through HAProxy, and their own log of every call.
+"""The lab's SDK clients, what one logical call of theirs did, and the log of every call.
 
-Each client creates orders, each with an Idempotency-Key of its own (one key per logical create, named in the
-log) and a name made of that key, reads each acknowledged order back through the other family, and pages
-through the orders. One create in ten carries no key: HAProxy must never replay those. The client relies on
-the SDK for retries (`RetryPolicy`, when the SDK has it): one logical call is one entry of the log, whatever
-the SDK did underneath. An order is acknowledged when the client received its 201.
+A `Caller` is one SDK client: it can ask the balancer for one API host (`prefer`), and remembers which host answered
+its last call, with what status and Retry-After. A `Client` is one client of the lab: it creates orders (each with
+an Idempotency-Key of its own, named in the log, and a name made of that key), reads one back, pages, and logs each
+logical call once, whatever the SDK retried underneath. An order is acknowledged when the client received its 201.
+The loop that drives them is `load`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import random
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Self
 
@@ -26,19 +26,21 @@ from sale_orders_client.api.async_ import async_create_order, async_get_order, a
 from sale_orders_client.api.sync import sync_create_order, sync_get_order, sync_list_orders
 from sale_orders_client.models import ContactCreate, OrderCreate, OrderLine, ProductCreate, TagCreate
 from sale_orders_client.types import UNSET
+from sale_orders_lab.haproxy import PREFER_HEADER, SERVED_BY_HEADER
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from sale_orders_client.client import ConsistencyTokens
     from sale_orders_lab.layout import ApiHost
 
 FAMILIES = ("sync", "async")
-UNKEYED_EVERY = 10
-PAGE_EVERY = 5
+PAGE_LIMIT = 20
 TIMEOUT = httpx.Timeout(30.0, connect=3.0)
 PROBE_TIMEOUT = httpx.Timeout(3.0)
-PAUSE = 0.05  # s between a client's calls: a load that leaves the two cores room for the hosts
+READS = ("read", "read-no-token", "page")
+"""The kinds of read: an order by id with the client's token, the same without any token, a page with the token."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Op:
     client: str
     fault: str
     kind: str
-    """create, create-unkeyed, read, page."""
+    """create, create-unkeyed, read, read-no-token, page."""
     family: str
     started: float
     seconds: float
@@ -58,10 +60,23 @@ class Op:
     key: str = ""
     name: str = ""
     order_id: int | None = None
+    """A create's order (when acknowledged), or the order a read asked for."""
+    host: str = ""
+    """The API host that answered last ("" when the balancer answered itself, or nothing did)."""
+    token: bool = False
+    """Whether the call carried the client's consistency token."""
+    after: int | None = None
+    ids: tuple[int, ...] = ()
+    """The orders a page answered."""
+    retry_after: str = ""
 
     @property
     def acknowledged(self) -> bool:
         return self.kind.startswith("create") and self.status == 201 and self.order_id is not None
+
+    @property
+    def acknowledged_at(self) -> float:
+        return self.started + self.seconds
 
     @property
     def outcome(self) -> str:
@@ -88,10 +103,6 @@ class Journal:
         with self._lock:
             return list(self.ops)
 
-    def last_ack(self) -> float | None:
-        with self._lock:
-            return next((op.started + op.seconds for op in reversed(self.ops) if op.acknowledged), None)
-
     def write(self, path: Path) -> None:
         with path.open("w") as output:
             for op in self.snapshot():
@@ -115,16 +126,26 @@ def sdk_has_retries() -> bool:
     return getattr(sdk_client, "RetryPolicy", None) is not None
 
 
-class _LastStatus(threading.local):
+class _Last(threading.local):
     status = 0
+    host = ""
+    retry_after = ""
 
 
 @dataclass
 class Caller:
-    """An SDK client, and the last status it received (for a body the SDK cannot parse, e.g. a proxy's page)."""
+    """An SDK client; the host it asks the balancer for; what its last response said (status, host, Retry-After).
+
+    The status is kept for a body the SDK cannot parse (a proxy's page).
+    """
 
     sdk: AuthenticatedClient
-    last: _LastStatus
+    last: _Last
+    prefer: str = ""
+
+    @property
+    def has_token(self) -> bool:
+        return self.sdk.consistency is not None and self.sdk.consistency.newest is not None
 
     def __enter__(self) -> Self:
         self.sdk.__enter__()
@@ -134,20 +155,37 @@ class Caller:
         self.sdk.__exit__(*exc)
 
 
-def make_client(base_url: str, token: str, *, retries: bool, timeout: httpx.Timeout = TIMEOUT) -> Caller:
-    last = _LastStatus()
+def make_client(
+    base_url: str,
+    token: str,
+    *,
+    retries: bool,
+    timeout: httpx.Timeout = TIMEOUT,
+    consistency: ConsistencyTokens | None = None,
+) -> Caller:
+    """An SDK client keeping its consistency tokens in `consistency` (shared, or None: no token at all)."""
+    last = _Last()
+    caller: Caller
+
+    def prefer(request: httpx.Request) -> None:
+        if caller.prefer:
+            request.headers[PREFER_HEADER] = caller.prefer
 
     def remember(response: httpx.Response) -> None:
         last.status = response.status_code
+        last.host = response.headers.get(SERVED_BY_HEADER, "")
+        last.retry_after = response.headers.get("Retry-After", "")
 
     sdk = AuthenticatedClient(
         base_url=base_url,
         token=token,
         timeout=timeout,
-        httpx_args={"event_hooks": {"response": [remember]}},
+        consistency=consistency,
+        httpx_args={"event_hooks": {"request": [prefer], "response": [remember]}},
         **_retry_options(retries=retries),
     )
-    return Caller(sdk, last)
+    caller = Caller(sdk, last)
+    return caller
 
 
 @dataclass(frozen=True)
@@ -188,17 +226,31 @@ def order_body(catalog: Catalog, name: str, rng: random.Random) -> OrderCreate:
     return OrderCreate(name=name, contact_id=catalog.contact_id, order_lines=lines, tag_ids=[catalog.tag_id])
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What one logical SDK call got."""
+
+    started: float
+    seconds: float
+    status: int
+    error: str
+    response: Any
+    host: str
+    retry_after: str
+
+
 @dataclass
 class Client:
-    """One client of the lab: who it is in the log, the SDK clients it calls with, and what it refers to."""
+    """One client of the lab: who it is in the log, and what it refers to."""
 
     who: str
     journal: Journal
     catalog: Catalog
     rng: random.Random
 
-    def _timed(self, caller: Caller, call: Callable[[], Any]) -> tuple[float, float, int, str, Any]:
-        """Run one logical SDK call: (started, seconds, status, error, the SDK's response or None)."""
+    def _timed(self, caller: Caller, call: Callable[[], Any]) -> Answer:
+        """Run one logical SDK call, and say what it got."""
+        caller.last.host = caller.last.retry_after = ""
         start = self.journal.now()
         status, error, response = 0, "", None
         try:
@@ -208,7 +260,8 @@ class Client:
             error = type(exc).__name__
         except ValueError:  # a body that is not the API's (the SDK could not parse it)
             status, error = caller.last.status, "unparsed body"
-        return start, self.journal.now() - start, status, error, response
+        seconds = self.journal.now() - start
+        return Answer(start, seconds, status, error, response, caller.last.host, caller.last.retry_after)
 
     def create(self, caller: Caller, family: str, *, keyed: bool = True) -> Op:
         """Create one order (with a key of its own unless told), and log what the client got."""
@@ -218,90 +271,51 @@ class Client:
         fault = self.journal.fault
         module = sync_create_order if family == "sync" else async_create_order
         sent_key = key if keyed else UNSET
-        started, seconds, status, error, response = self._timed(
-            caller, lambda: module.sync_detailed(client=caller.sdk, body=body, idempotency_key=sent_key)
+        got = self._timed(caller, lambda: module.sync_detailed(client=caller.sdk, body=body, idempotency_key=sent_key))
+        order_id = getattr(got.response.parsed, "id", None) if got.status == 201 and got.response is not None else None
+        op = Op(
+            self.who,
+            fault,
+            "create" if keyed else "create-unkeyed",
+            family,
+            got.started,
+            got.seconds,
+            got.status,
+            got.error,
+            key if keyed else "",
+            name,
+            order_id,
+            host=got.host,
+            retry_after=got.retry_after,
         )
-        order_id = getattr(response.parsed, "id", None) if status == 201 and response is not None else None
-        kind = "create" if keyed else "create-unkeyed"
-        op = Op(self.who, fault, kind, family, started, seconds, status, error, key if keyed else "", name, order_id)
-        self.journal.record(op)
-        return op
-
-    def call(self, caller: Caller, kind: str, family: str, call: Callable[[], Any]) -> Op:
-        fault = self.journal.fault
-        started, seconds, status, error, _ = self._timed(caller, call)
-        op = Op(self.who, fault, kind, family, started, seconds, status, error)
         self.journal.record(op)
         return op
 
     def read(self, caller: Caller, family: str, order_id: int) -> Op:
+        """Read one order by id: `read` when the caller sends a token, `read-no-token` otherwise."""
         getter = sync_get_order if family == "sync" else async_get_order
-        return self.call(caller, "read", family, lambda: getter.sync_detailed(order_id, client=caller.sdk))
+        kind = "read" if caller.sdk.consistency is not None else "read-no-token"
+        token = caller.has_token
+        fault = self.journal.fault
+        got = self._timed(caller, lambda: getter.sync_detailed(order_id, client=caller.sdk))
+        op = Op(self.who, fault, kind, family, got.started, got.seconds, got.status, order_id=order_id)
+        return self._log(op, got, token=token)
 
     def page(self, caller: Caller, family: str, after: int) -> Op:
+        """Read the page of orders after `after`, and log which orders it had."""
         lister = sync_list_orders if family == "sync" else async_list_orders
-        return self.call(caller, "page", family, lambda: lister.sync_detailed(client=caller.sdk, after=after, limit=20))
+        token = caller.has_token
+        fault = self.journal.fault
+        got = self._timed(caller, lambda: lister.sync_detailed(client=caller.sdk, after=after, limit=PAGE_LIMIT))
+        parsed = got.response.parsed if got.status == 200 and got.response is not None else None
+        ids = tuple(int(order.id) for order in parsed) if isinstance(parsed, list) else ()
+        op = Op(self.who, fault, "page", family, got.started, got.seconds, got.status, after=after, ids=ids)
+        return self._log(op, got, token=token)
 
-
-@dataclass(frozen=True)
-class Target:
-    """Where the clients call, with which key."""
-
-    base_url: str
-    token: str
-
-
-def client_loop(index: int, target: Target, catalog: Catalog, journal: Journal, stop: threading.Event) -> None:
-    """One client: create, read back through the other family, page, until `stop` is set."""
-    client = Client(f"c{index}", journal, catalog, random.Random(index))  # noqa: S311 - load, not secrets
-    with (
-        make_client(target.base_url, target.token, retries=True) as keyed,
-        make_client(target.base_url, target.token, retries=False) as plain,
-    ):
-        count = 0
-        last_id = 0
-        while not stop.is_set():
-            count += 1
-            family = FAMILIES[client.rng.randrange(len(FAMILIES))]
-            unkeyed = count % UNKEYED_EVERY == 0
-            op = client.create(plain if unkeyed else keyed, family, keyed=not unkeyed)
-            if op.acknowledged and op.order_id is not None:
-                last_id = op.order_id
-                client.read(keyed, FAMILIES[1 - FAMILIES.index(family)], op.order_id)
-            if count % PAGE_EVERY == 0:
-                client.page(keyed, family, max(0, last_id - 40))
-            stop.wait(PAUSE)
-
-
-@dataclass
-class Load:
-    """K client threads through the balancer."""
-
-    target: Target
-    catalog: Catalog
-    journal: Journal
-    clients: int
-    stop: threading.Event = field(default_factory=threading.Event)
-    threads: list[threading.Thread] = field(default_factory=list)
-
-    def start(self) -> None:
-        for index in range(1, self.clients + 1):
-            thread = threading.Thread(
-                target=client_loop,
-                args=(index, self.target, self.catalog, self.journal, self.stop),
-                name=f"lab-client-{index}",
-                daemon=True,
-            )
-            thread.start()
-            self.threads.append(thread)
-
-    def finish(self, seconds: float = 60) -> bool:
-        """Stop the clients; whether every one finished its last call within `seconds`."""
-        self.stop.set()
-        deadline = time.monotonic() + seconds
-        for thread in self.threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(thread.is_alive() for thread in self.threads)
+    def _log(self, op: Op, got: Answer, *, token: bool) -> Op:
+        done = replace(op, error=got.error, host=got.host, retry_after=got.retry_after, token=token)
+        self.journal.record(done)
+        return done
 
 
 def probe_writes(api: ApiHost, token: str, catalog: Catalog, journal: Journal) -> bool:

@@ -1,7 +1,8 @@
 """What the lab injects, one fault at a time, while the clients run; and how long until it is over.
 
 Each fault of the catalogue (`catalogue.FAULTS`) is done by the function here named after it (`api-kill`:
-`api_kill`); tests/unit/test_lab_catalogue.py checks that every fault has one, and nothing else does.
+`api_kill`; the database's are written in `dbfaults` and imported here); tests/unit/test_lab_catalogue.py checks
+that every fault has one, and nothing else does.
 
 After each fault the lab waits until HAProxy sees every API host UP and every API host itself (not the
 balancer) creates an order in both families: "recovered" is that moment, counted from the injection. No
@@ -13,61 +14,22 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-import threading
 import time
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import psycopg2
-
-from sale_orders_lab import catalogue, patroni
-from sale_orders_lab.clients import Catalog, Journal, probe_writes
+from sale_orders_lab import catalogue
+from sale_orders_lab.clients import probe_writes
+from sale_orders_lab.dbfaults import old_primary_back, patroni_kill, primary_kill
+from sale_orders_lab.injection import RECOVERY_SECONDS, Context, Injection, NotRecoveredError
 from sale_orders_lab.procs import LabError, wait_until
-from sale_orders_lab.stack import FAILOVER_SECONDS, Lab
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from sale_orders_lab.layout import ApiHost
 
-RECOVERY_SECONDS = 90
-
-
-class NotRecoveredError(LabError):
-    """The fault is over, and an API host still does not serve writes: a finding, not a failure of the lab."""
-
-    def __init__(self, hosts: list[str]) -> None:
-        super().__init__(f"not recovered within {RECOVERY_SECONDS} s: {', '.join(hosts)}")
-        self.hosts = hosts
-
-
-@dataclass
-class Injection:
-    """One fault injected: when, on what, what it measured."""
-
-    name: str
-    round: int
-    target: str
-    started: float
-    label: str
-    action_done: float | None = None
-    recovered: float | None = None
-    notes: dict[str, Any] = field(default_factory=dict)
-    error: str = ""
-
-    @property
-    def injected(self) -> bool:
-        return not self.error
-
-
-@dataclass
-class Context:
-    lab: Lab
-    journal: Journal
-    catalog: Catalog
-    durations: catalogue.Durations
-    variant: str = "host"
-    down_node: int | None = None
+DATABASE_FAULTS = (primary_kill, old_primary_back, patroni_kill)
+"""Done in `dbfaults`."""
 
 
 def _api(context: Context, round_number: int, offset: int = 0) -> ApiHost:
@@ -175,93 +137,6 @@ def _watch_state(context: Context, api: ApiHost, seconds: float) -> float | None
     return marked
 
 
-def primary_kill(context: Context, inj: Injection, _api_host: ApiHost) -> None:
-    lab = context.lab
-    old = patroni.leader(lab.layout)
-    if old is None:
-        raise LabError("no primary to kill")
-    other = next(db.number for db in lab.layout.db_hosts if db.number != old)
-    inj.target = f"pg{old}"
-    inj.notes["variant"] = context.variant
-    start = time.monotonic()
-    lab.kill_patroni(old)
-    if context.variant == "host":
-        lab.kill_postmaster(old)
-    context.down_node = old
-    wait_until(lambda: patroni.leader(lab.layout) == other, FAILOVER_SECONDS, f"pg{other} promoted", step=0.1)
-    inj.notes["promoted_after_s"] = round(time.monotonic() - start, 2)
-    inj.notes["promoted"] = f"pg{other}"
-
-
-def old_primary_back(context: Context, inj: Injection, _api_host: ApiHost) -> None:
-    lab = context.lab
-    old = context.down_node
-    if old is None:
-        raise LabError("no old primary to bring back (primary-kill did not run)")
-    inj.target = f"pg{old}"
-    log = lab.layout.folder(f"pg{old}") / "patroni.log"
-    log_before = log.stat().st_size if log.exists() else 0
-    start = time.monotonic()
-    fence = _FenceWatch(lab, old)
-    fence.start()
-    try:
-        lab.start_patroni(old)
-        wait_until(lambda: patroni.is_sync_standby(lab.layout, old), FAILOVER_SECONDS, f"pg{old} back as sync standby")
-    finally:
-        fence.stop()
-    lab.note_postmasters()
-    context.down_node = None
-    inj.notes["rejoined_after_s"] = round(time.monotonic() - start, 2)
-    inj.notes["old_primary_read_write_seen"] = fence.read_write_seen
-    inj.notes["old_primary_writes_committed"] = fence.committed
-    with log.open("rb") as text:
-        text.seek(log_before)
-        inj.notes["pg_rewind"] = b"rewind" in text.read()
-
-
-class _FenceWatch(threading.Thread):
-    """Tries a write straight on the old primary every 0.2 s while it comes back: none may commit."""
-
-    def __init__(self, lab: Lab, number: int) -> None:
-        super().__init__(daemon=True, name="lab-fence-watch")
-        self.lab = lab
-        self.number = number
-        self.done = threading.Event()
-        self.read_write_seen = 0
-        self.committed = 0
-
-    def stop(self) -> None:
-        self.done.set()
-        self.join(10)
-
-    def run(self) -> None:
-        dsn = self.lab.layout.node_dsn(self.lab.layout.db_hosts[self.number - 1], timeout=1)
-        while not self.done.wait(0.2):
-            try:
-                connection = psycopg2.connect(dsn)
-            except psycopg2.Error:
-                continue
-            # statement_timeout does not end a wait for a synchronous standby: a timer cancels it.
-            timer = threading.Timer(1.0, connection.cancel)
-            try:
-                connection.autocommit = True
-                timer.start()
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_is_in_recovery()")
-                    row = cursor.fetchone()
-                    if row is not None and not row[0]:
-                        self.read_write_seen += 1
-                        cursor.execute("CREATE TABLE IF NOT EXISTS lab_fence (at timestamptz DEFAULT now())")
-                        cursor.execute("INSERT INTO lab_fence DEFAULT VALUES")
-                        if not any("synchronous replication" in notice for notice in connection.notices):
-                            self.committed += 1
-            except psycopg2.Error:
-                pass
-            finally:
-                timer.cancel()
-                connection.close()
-
-
 def action(fault: catalogue.Fault) -> Callable[[Context, Injection, ApiHost], None]:
     """The function that does `fault`: the one of this module named after it."""
     found: Callable[[Context, Injection, ApiHost], None] = globals()[fault.function]
@@ -289,6 +164,8 @@ def inject(context: Context, name: str, round_number: int, say: Callable[[str], 
     api = _api(context, round_number, catalogue.NAMES.index(name))
     label = f"{name}#{round_number}"
     journal = context.journal
+    if context.counters is not None:
+        context.counters.mark(label)
     inj = Injection(name, round_number, api.name, journal.now(), label)
     journal.fault = label
     say(f"fault {label}: {fault.description} ({api.name if fault.target == 'one API host' else fault.target})")
@@ -312,4 +189,14 @@ def inject(context: Context, name: str, round_number: int, say: Callable[[str], 
 
 
 def _notes(inj: Injection) -> str:
-    return " ".join(f"{key}={value}" for key, value in inj.notes.items())
+    """The notes in one line; each API host's view of a failover in a few figures."""
+    notes = []
+    for key, value in inj.notes.items():
+        shown = value
+        if key == "api_hosts" and isinstance(value, dict):
+            shown = {
+                host: f"503 after {line['first_refusal_s']} s, 2xx after {line['writes_2xx_again_s']} s"
+                for host, line in value.items()
+            }
+        notes.append(f"{key}={shown}")
+    return " ".join(notes)

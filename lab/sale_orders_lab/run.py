@@ -1,4 +1,4 @@
-"""One run of the lab: up, load, faults, the SQL check, down; the figures and the exit status."""
+"""One run of the lab: up, load, faults, measurements, the SQL check, down; the figures and the exit status."""
 
 from __future__ import annotations
 
@@ -16,8 +16,12 @@ from typing import TYPE_CHECKING, Any
 import psycopg2
 
 from sale_orders_lab import catalogue, faults, report, verify
-from sale_orders_lab.clients import Journal, Load, Target, make_catalog, sdk_has_retries
+from sale_orders_lab.clients import Journal, make_catalog, sdk_has_retries
+from sale_orders_lab.counters import ReadCounters
+from sale_orders_lab.injection import Context, Injection
 from sale_orders_lab.layout import DATABASE, Layout
+from sale_orders_lab.load import Load, Target
+from sale_orders_lab.measure import Measure
 from sale_orders_lab.procs import LabError, Supervisor
 from sale_orders_lab.stack import Lab, Teardown
 
@@ -35,6 +39,8 @@ class Options:
     clients: int = 6
     faults: tuple[str, ...] = catalogue.NAMES
     no_faults: bool = False
+    measure_seconds: float = 0.0
+    """How long each measurement phase lasts (`measure`); 0: none."""
     output: Path | None = None
     logs: Path | None = None
 
@@ -56,7 +62,7 @@ def _commit() -> str:
     return done.stdout.strip() or "unknown"
 
 
-def run(options: Options) -> int:  # noqa: C901, PLR0915 - the run, step by step, with its failure paths
+def run(options: Options) -> int:  # noqa: C901, PLR0912, PLR0915 - the run, step by step, with its failure paths
     started = time.monotonic()
 
     def say(message: str) -> None:
@@ -70,9 +76,11 @@ def run(options: Options) -> int:  # noqa: C901, PLR0915 - the run, step by step
     lab = Lab(layout, say, supervisor)
     journal = Journal()
     load: Load | None = None
-    injections: list[faults.Injection] = []
+    injections: list[Injection] = []
     rows: list[dict[str, Any]] = []
     stored: list[verify.Stored] = []
+    measured: dict[str, Any] = {}
+    phases: list[report.Window] = []
     unknown = 0
     failed = ""
     durations = catalogue.QUICK if options.quick else catalogue.FULL
@@ -82,25 +90,34 @@ def run(options: Options) -> int:  # noqa: C901, PLR0915 - the run, step by step
         say(f"lab folder {root}; {options.clients} clients; faults: {chosen}")
         lab.up()
         catalog = make_catalog(layout.balancer_url, lab.token)
-        load = Load(Target(layout.balancer_url, lab.token), catalog, journal, options.clients)
+        counters = ReadCounters(layout, lab.token)
+        hosts = tuple(api.name for api in layout.api_hosts)
+        load = Load(Target(layout.balancer_url, lab.token, hosts), catalog, journal, options.clients)
+        counters.mark("baseline")
         load.start()
         baseline_start = journal.now()
         retries = "the SDK's RetryPolicy" if sdk_has_retries() else "none (this SDK has no RetryPolicy yet)"
-        say(f"{options.clients} clients creating, reading and paging through HAProxy; SDK retries: {retries}")
+        say(
+            f"{options.clients} clients through HAProxy: each creates through one API host, reads back through"
+            f" another with its token and a third without; SDK retries: {retries}"
+        )
         time.sleep(NO_FAULTS_SECONDS if options.no_faults else BASELINE_SECONDS)
         if not options.no_faults:
-            context = faults.Context(lab, journal, catalog, durations)
+            context = Context(lab, journal, catalog, durations, counters)
             for round_number in range(1, options.rounds + 1):
-                # Every second round of a full run kills the primary's Patroni only: its PostgreSQL lives on.
-                context.variant = "patroni" if not options.quick and round_number % 2 == 0 else "host"
                 injections.extend(faults.inject(context, name, round_number, say) for name in options.faults)
         say("stopping the clients")
         if not load.finish(60):
             failed = "a client did not finish its last call within 60 s"
+        if options.measure_seconds:
+            measure = Measure(lab, journal, catalog, counters, options.clients, options.measure_seconds, say)
+            measured = measure.run()
+            phases = measure.windows
         end = journal.now()
+        counters.mark("end")
         ops = journal.snapshot()
         stored, unknown = verify.check(layout.admin_dsn(DATABASE), ops)
-        rows = report.figures(ops, stored, injections, baseline_start, end)
+        rows = report.figures(ops, stored, injections, baseline_start, end, phases, counters.windows())
         say(f"checked {len(stored)} creates of the clients' log in SQL")
     except KeyboardInterrupt as exc:
         failed = f"interrupted ({exc})" if str(exc) else "interrupted"
@@ -126,7 +143,7 @@ def run(options: Options) -> int:  # noqa: C901, PLR0915 - the run, step by step
     if not teardown.clean:
         total["failed"] = total["failed"] or "the lab left something behind"
     result: dict[str, Any] = {
-        "mode": "no faults" if options.no_faults else "quick" if options.quick else "full",
+        "mode": _mode(options),
         "when": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": _commit(),
         "seconds": round(time.monotonic() - started, 1),
@@ -135,17 +152,27 @@ def run(options: Options) -> int:  # noqa: C901, PLR0915 - the run, step by step
         "sdk_retries": sdk_has_retries(),
         "durations": durations.__dict__,
         "faults": rows,
+        "measured": measured,
         "summary": total,
         "teardown": {**teardown.as_dict(), "clean": teardown.clean},
         "final_line": report.final_line(total),
     }
-    output = options.output if options.output is not None else (None if options.no_faults else Path("docs/lab"))
+    written_here = not options.no_faults and bool(options.faults)
+    output = options.output if options.output is not None else (Path("docs/lab") if written_here else None)
     if output is not None:
         report.write(output, result)
         say(f"wrote {output / 'results.json'} and {output / 'results.md'}")
     sys.stdout.write(f"{result['final_line']}\n")
     sys.stdout.flush()
     return 0 if report.passed(total) else 1
+
+
+def _mode(options: Options) -> str:
+    if options.no_faults:
+        return "no faults"
+    if not options.faults:
+        return "reads"
+    return "quick" if options.quick else "full"
 
 
 def _say_teardown(say: Any, teardown: Teardown) -> None:
