@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sale_orders.db import deadline
 from sale_orders.settings import Settings
+from sale_orders.upstream import TransportSocket, asyncpg_socket
 
 # On a real network a dead peer stops acknowledging: notice it within about 8 s of silence (5 idle, then 3
 # probes a second apart), and give up unacknowledged data after 9 s. They never limit how long a query runs.
@@ -113,7 +114,7 @@ def _prepare_psycopg2(engine: Engine | AsyncEngine) -> None:
     deadline.install()
 
 
-def _keep_alive(tcp: socket.socket) -> None:
+def _keep_alive(tcp: TransportSocket) -> None:
     tcp.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
     tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, KEEPALIVE_IDLE)
     tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, KEEPALIVE_INTERVAL)
@@ -127,7 +128,7 @@ def _prepare_asyncpg(engine: Engine | AsyncEngine) -> None:
     @event.listens_for(pool, "connect")
     def keep_alive(dbapi_connection: Any, _record: Any) -> None:
         # asyncpg has no keepalive option: set it on the connection's socket (TCP only, not a unix socket).
-        tcp = dbapi_connection.driver_connection._transport.get_extra_info("socket")  # noqa: SLF001
+        tcp = asyncpg_socket(dbapi_connection.driver_connection)
         if tcp is not None and tcp.family in {socket.AF_INET, socket.AF_INET6}:
             _keep_alive(tcp)
 

@@ -19,10 +19,8 @@ from collections.abc import Collection, Generator
 from decimal import Decimal
 from typing import Any, NoReturn, TypeVar
 
-from litestar._openapi.schema_generation import SchemaCreator
 from litestar.datastructures import URL
 from litestar.dto import AbstractDTO
-from litestar.dto._backend import DTOBackend
 from litestar.dto.data_structures import DTOFieldDefinition
 from litestar.exceptions import (
     ClientException,
@@ -38,6 +36,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 from sale_orders.domain import limits
+from sale_orders.upstream import DTOBackend, SchemaCreator
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -31,8 +31,8 @@ from prometheus_client import Gauge, multiprocess
 from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import Pool, QueuePool
-from sqlalchemy.util.queue import AsyncAdaptedQueue
 
+from sale_orders import upstream
 from sale_orders.web.edge import family_of
 from sale_orders.web.request_metrics import RouteSeriesMiddleware
 from sale_orders.web.unambiguous import refuse_ambiguous_request
@@ -68,14 +68,11 @@ class CountsWaiters(Protocol):
 def _waiting(pool: QueuePool) -> int:
     """Checkouts waiting on the pool's queue: its threads (QueuePool) or its tasks (AsyncAdaptedQueuePool).
 
-    SQLAlchemy counts no waiters, so this reads them off the queue's own condition or asyncio queue: free
-    at scrape time, where counting around every checkout would cost every request.
+    SQLAlchemy counts no waiters, so they are read off the queue's own condition or asyncio queue
+    (`upstream.waiters_on`): free at scrape time, where counting around every checkout would cost every request.
     """
-    queue = pool._pool  # noqa: SLF001
-    if isinstance(queue, CountsWaiters):
-        return queue.waiting
-    waiters = queue._queue._getters if isinstance(queue, AsyncAdaptedQueue) else queue.not_empty._waiters  # type: ignore[attr-defined]  # noqa: SLF001
-    return len(waiters)
+    queue = upstream.pool_queue(pool)
+    return queue.waiting if isinstance(queue, CountsWaiters) else upstream.waiters_on(queue)
 
 
 def _sample_pool(family: str, pool: Pool) -> None:
@@ -94,12 +91,12 @@ class CountsRunningJobs(Protocol):
 
 
 def _sample_executor(family: str, executor: ThreadPoolExecutor) -> None:
-    THREADS.labels(family).set(executor._max_workers)  # noqa: SLF001
+    THREADS.labels(family).set(upstream.executor_threads(executor))
     if isinstance(executor, CountsRunningJobs):
         # A plain executor keeps no count of busy threads: its `_idle_semaphore` is released after every job,
         # also by a thread that goes straight on to the next queued one, so it over-counts idle ones under load.
         THREADS_BUSY.labels(family).set(executor.running)
-    THREADS_QUEUED.labels(family).set(executor._work_queue.qsize())  # noqa: SLF001
+    THREADS_QUEUED.labels(family).set(upstream.executor_queued(executor))
 
 
 _LIVE_GAUGE_FILE = re.compile(r"gauge_live\w+_(\d+)\.db")

@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from litestar._openapi.schema_generation import SchemaCreator
 from litestar.openapi.spec import Schema
 from litestar.plugins.pydantic import PydanticSchemaPlugin
 from litestar.typing import FieldDefinition
+
+from sale_orders.upstream import SchemaCreator
 
 
 class ForbidExtraSchemaPlugin(PydanticSchemaPlugin):

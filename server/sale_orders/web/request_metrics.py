@@ -6,7 +6,8 @@ measured in process around a do-nothing app. `RouteSeriesMiddleware` reads the m
 scope and keeps each route's series: the same metrics, names, labels and values, for a fraction of that.
 
 It relies on every label being a function of the route (method and path template), as with `group_path=True`
-and this app's `family` label: a label computed from anything else would be cached wrongly.
+and this app's `family` label: a label computed from anything else would be cached wrongly. And on what Litestar's
+middleware computes privately (its labels, its configuration, its timing `send`): `sale_orders.upstream`.
 """
 
 import time
@@ -20,6 +21,8 @@ from litestar.plugins.prometheus import PrometheusMiddleware
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.types import Receive, Scope, Send
 from prometheus_client import Counter, Gauge, Histogram
+
+from sale_orders import upstream
 
 Labels = dict[str, str | int | float]
 
@@ -47,15 +50,17 @@ class RouteSeriesMiddleware(PrometheusMiddleware):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self._config.exemplars:
+        config = upstream.prometheus_config(self)
+        if config.exemplars:
             msg = f"{type(self).__name__} records no exemplars: use Litestar's PrometheusMiddleware for them"
             raise ImproperlyConfiguredException(msg)
         self._routes: dict[tuple[str, str], _RouteSeries] = {}
+        self._excluded_methods = config.excluded_http_methods
 
     def _route_series(self, route: tuple[str, str], scope: Scope, receive: Receive) -> _RouteSeries:
         """The series of a route seen for the first time, labelled as Litestar's middleware labels it."""
         request: Request[Any, Any, Any] = Request(scope, receive)
-        labels = {**self._get_default_labels(request), **self._get_extra_labels(request)}
+        labels = upstream.prometheus_labels(self, request)
         series = _RouteSeries(labels, self.requests_in_progress(labels).labels(*labels.values()))
         self._routes[route] = series
         return series
@@ -72,14 +77,14 @@ class RouteSeriesMiddleware(PrometheusMiddleware):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"] if scope["type"] == ScopeType.HTTP else scope["type"]
-        excluded = self._config.excluded_http_methods
+        excluded = self._excluded_methods
         if excluded and method in excluded:
             await self.app(scope, receive, send)
             return
         key = (method, scope["path_template"])
         route = self._routes.get(key) or self._route_series(key, scope, receive)
         span: dict[str, float] = {"start_time": time.perf_counter(), "end_time": 0, "duration": 0, "status_code": 200}
-        wrapped_send = self._get_wrapped_send(send, span)
+        wrapped_send = upstream.prometheus_wrapped_send(self, send, span)
         route.in_progress.inc()
         try:
             await self.app(scope, receive, wrapped_send)

@@ -11,7 +11,7 @@ Here a returned connection goes straight to the oldest waiter, and a new request
 waiting: first come, first served. The sync family needs no such pool: its requests queue for a thread, in order
 (`threads.py`), and a thread never waits for a connection, since its pool is as large as the thread pool.
 
-It relies on SQLAlchemy's `AsyncAdaptedQueue` and on the pool's `_queue_class` hook (`sale_orders.upstream`).
+It relies on SQLAlchemy's `AsyncAdaptedQueue` and on its pool's hook for the queue class (`sale_orders.upstream`).
 """
 
 import asyncio
@@ -22,6 +22,8 @@ from typing import Any, TypeVar
 from sqlalchemy.pool import AsyncAdaptedQueuePool, ConnectionPoolEntry
 from sqlalchemy.util import await_
 from sqlalchemy.util.queue import AsyncAdaptedQueue, Empty
+
+from sale_orders.upstream import keeps_connections_in
 
 T = TypeVar("T")
 
@@ -78,7 +80,6 @@ class FirstComeFirstServedQueue(AsyncAdaptedQueue[T]):
             self._waiters.remove(waiter)
 
 
+@keeps_connections_in(FirstComeFirstServedQueue[ConnectionPoolEntry])
 class FirstComeFirstServedPool(AsyncAdaptedQueuePool):
     """The async engines' pool: SQLAlchemy's own, with waiters served in order."""
-
-    _queue_class = FirstComeFirstServedQueue[ConnectionPoolEntry]

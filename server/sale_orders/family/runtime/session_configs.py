@@ -7,12 +7,12 @@ The sync family's sessions are closed by `sync_session_closer`, on the event loo
 from collections.abc import Callable
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
-from advanced_alchemy.extensions.litestar._utils import delete_aa_scope_state, get_aa_scope_state
-from advanced_alchemy.extensions.litestar.plugins.init.config.common import SESSION_TERMINUS_ASGI_EVENTS
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession as SQLAlchemyAsyncSession
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlmodel import Session
+
+from sale_orders.upstream import SESSION_TERMINUS_ASGI_EVENTS, delete_aa_scope_state, get_aa_scope_state
 
 
 def sync_session_closer(scope_key: str) -> BeforeMessageSendHookHandler:
