@@ -88,9 +88,9 @@ class Measure:
                 self._prepare(phase)
                 found["phases"][phase.name] = self._phase(phase)
                 if phase.name == "standby":
-                    latency["standby"], latency["fallback"] = self._reads(EVERY_STANDBY), self._reads(NEVER_REACHED)
+                    latency.update(self._reads({"standby": EVERY_STANDBY, "fallback": NEVER_REACHED}))
                 if phase.name == "primary":
-                    latency["primary"] = self._reads(EVERY_STANDBY)
+                    latency.update(self._reads({"primary": EVERY_STANDBY}))
                 if phase.name in {"standby", "remote_apply"}:
                     found["phases"][phase.name]["create_c1"] = self._creates(phase)
         finally:
@@ -171,46 +171,70 @@ class Measure:
     def _order_id(self) -> int:
         return next(op.order_id for op in reversed(self.journal.snapshot()) if op.acknowledged and op.order_id)
 
-    def _reads(self, token: str) -> dict[str, Any]:
-        """Reads of one order at c=1 on api1 with `token`, per family; and where api1 answered them."""
+    def _reads(self, tokens: dict[str, str]) -> dict[str, Any]:
+        """Reads of one order at c=1 on api1 with each of `tokens` in turn, per family; where api1 answered them.
+
+        The tokens alternate request by request, so that the machine's other work weighs on each alike.
+        """
         api = self.lab.layout.api_hosts[0]
         order_id = self._order_id()
-        found: dict[str, Any] = {}
+        seconds: dict[tuple[str, str], list[float]] = {(name, family): [] for name in tokens for family in FAMILIES}
         before = scrape(api.base_url, self.lab.token) or Counter()
-        headers = {"Authorization": f"Bearer {self.lab.token}", "Consistency-Token": token}
-        with httpx.Client(base_url=api.base_url, headers=headers, timeout=5) as http:
+        with httpx.Client(base_url=api.base_url, headers={"Authorization": f"Bearer {self.lab.token}"}) as http:
             for family in FAMILIES:
                 http.get(f"/{family}/order/{order_id}")  # a warm connection
-                seconds = []
                 for _ in range(LATENCY_READS):
-                    start = time.perf_counter()
-                    status = http.get(f"/{family}/order/{order_id}").status_code
-                    if status == 200:
-                        seconds.append(time.perf_counter() - start)
-                found[family] = _ms(seconds)
+                    for name, token in tokens.items():
+                        start = time.perf_counter()
+                        answer = http.get(f"/{family}/order/{order_id}", headers={"Consistency-Token": token})
+                        if answer.status_code == 200:
+                            seconds[name, family].append(time.perf_counter() - start)
         after = scrape(api.base_url, self.lab.token) or Counter()
-        found["served"] = {key: after.get(key, 0) - before.get(key, 0) for key in ("standby", "primary")}
+        found: dict[str, Any] = {name: {family: _ms(seconds[name, family]) for family in FAMILIES} for name in tokens}
+        served = {key: after.get(key, 0) - before.get(key, 0) for key in ("standby", "primary")}
+        for name in tokens:
+            found[name]["served_together"] = served
         return found
 
     def _creates(self, phase: Phase) -> dict[str, Any]:
-        """Creates at c=1 on api1, per family: what a write costs with this synchronous_commit."""
-        api = self.lab.layout.api_hosts[0]
+        """Creates at c=1 on api1, per family: what a write costs with this synchronous_commit.
+
+        Each create is read back at once on api2 without a token: how often a standby had not applied it yet.
+        """
+        writer, reader = self.lab.layout.api_hosts[0], self.lab.layout.api_hosts[1]
         client = Client("c1-creates", self.journal, self.catalog, random.Random(1))  # noqa: S311 - load
-        found: dict[str, Any] = {}
+        found: dict[str, Any] = {"read_back_without_token": 0, "read_back_missed": 0}
         self.journal.fault = phase.label
-        with make_client(api.base_url, self.lab.token, retries=False) as caller:
+        with (
+            make_client(writer.base_url, self.lab.token, retries=False) as caller,
+            make_client(reader.base_url, self.lab.token, retries=False) as tokenless,
+        ):
             for family in FAMILIES:
                 ops = [client.create(caller, family) for _ in range(LATENCY_CREATES)]
                 found[family] = _ms([op.seconds for op in ops if op.acknowledged])
+            for family in FAMILIES:
+                for _ in range(LATENCY_CREATES):
+                    op = client.create(caller, family)
+                    if op.order_id is not None:
+                        read = client.read(tokenless, family, op.order_id)
+                        found["read_back_without_token"] += read.status in {200, 404}
+                        found["read_back_missed"] += read.status == 404
         return found
 
 
 def _extra(latency: dict[str, Any], family: str) -> dict[str, float | None]:
-    """How much longer a read the standby refused took, at the median and p99, than one the primary alone answered."""
-    fallback, primary = latency["fallback"][family], latency["primary"][family]
+    """How much longer, at the median, a read the standby refused took than others.
+
+    Than one the standby answered (measured together), and than one with no standby at all (measured later).
+    """
+    fallback = latency["fallback"][family]["p50_ms"]
+
+    def minus(other: float | None) -> float | None:
+        return None if fallback is None or other is None else round(fallback - other, 2)
+
     return {
-        key: None if fallback[key] is None or primary[key] is None else round(fallback[key] - primary[key], 2)
-        for key in ("p50_ms", "p99_ms")
+        "than_standby_p50_ms": minus(latency["standby"][family]["p50_ms"]),
+        "than_primary_only_p50_ms": minus(latency["primary"][family]["p50_ms"]),
     }
 
 

@@ -339,7 +339,20 @@ def _measured(found: dict[str, Any]) -> list[str]:
             creates = found["phases"].get(name, {}).get("create_c1")
             if creates:
                 commit = "on" if name == "standby" else "remote_apply"
+                missed = f"{creates.get('read_back_missed')} of {creates.get('read_back_without_token')}"
                 lines.append(f"| create, synchronous_commit {commit} | {_cells(creates)} |")
+                lines.append(f"| its order read at once on another host without a token: missed | {missed} | |")
+    extra = found.get("fallback_extra_ms") or {}
+    if extra:
+        lines += [
+            "",
+            "A read the standby refused took longer at the median, than one it answered / than one with no standby: "
+            + ", ".join(
+                f"{family} {line['than_standby_p50_ms']} / {line['than_primary_only_p50_ms']} ms"
+                for family, line in sorted(extra.items(), reverse=True)
+            )
+            + " (the server never waits for a standby: that is the cost of a refusal).",
+        ]
     return lines
 
 
