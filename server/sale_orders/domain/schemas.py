@@ -3,7 +3,7 @@
 `XBase` declares the fields a client writes, each once, with its type and bounds (`domain.fields`) and, for
 references, its column (SQLModel ignores column options outside tables). From it: `XCreate`, what a client
 sends to create; `XUpdate`, what it sends to change (absent fields stay unchanged); `X`, what it reads back;
-and the table `sale_orders.db.tables.XTable`. Ids are chosen by the server, and no table is on the wire.
+and the table `XTable` (`sale_orders.db.tables`). Ids are chosen by the server, and no table is on the wire.
 """
 
 from typing import Annotated, Any, Literal

@@ -1,7 +1,7 @@
 """Response headers set on every response, before it starts.
 
 Security headers: the API answers JSON only, so browsers must not sniff, frame or cache it. The docs UI
-(sale_orders.web.docs) sets its own Content-Security-Policy.
+(sale_orders.app.docs) sets its own Content-Security-Policy.
 
 A fix for the `Allow` header of Litestar's automatic OPTIONS responses: Litestar 2.25 builds one OPTIONS
 handler per route handler and keeps the first, so `OPTIONS /x/{id}` answered `Allow: DELETE, OPTIONS`
