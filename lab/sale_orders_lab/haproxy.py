@@ -5,8 +5,8 @@ stays in rotation and answers the API's own fast 503 with Retry-After, instead o
 once and the client getting the balancer's 503.
 
 A client may ask for one API host (`X-Lab-Host: api2`), which the lab's clients do to write through one host and
-read through another; a host that is not UP is skipped as if nothing had been asked. Every answer from a host
-names it (`X-Lab-Served-By`); an answer without it is the balancer's own.
+read through another; a host that is not UP, or is drained, is skipped as if nothing had been asked. Every answer
+from a host names it (`X-Lab-Served-By`); an answer without it is the balancer's own.
 
 Retries: `retry-on` beyond `conn-failure` replays a request that a server may already have run, so it is
 allowed only where a replay is safe. GETs are safe, and so is a create that carries an Idempotency-Key (the
@@ -68,8 +68,12 @@ def config(layout: Layout, admin_socket: Path) -> str:
         for status, title in _BALANCER_ERRORS.items()
     )
     servers = "\n".join(f"    server {api.name} {api.address}:{api.http[1]} check" for api in layout.api_hosts)
+    # Only a host that takes new requests: `use-server` skips a DOWN host by itself, but counts as persistence,
+    # which a drained host (weight 0) still accepts, and a drained host is about to get its SIGTERM.
     chosen = "\n".join(
-        f"    use-server {api.name} if {{ req.hdr({PREFER_HEADER}) -m str {api.name} }}" for api in layout.api_hosts
+        f"    use-server {api.name} if {{ req.hdr({PREFER_HEADER}) -m str {api.name} }}"
+        f" {{ srv_weight({API_BACKEND}/{api.name}) gt 0 }}"
+        for api in layout.api_hosts
     )
     return f"""\
 global
