@@ -7,8 +7,10 @@ four parts: `idempotency.py` (reading what an Idempotency-Key stored), `sessions
 statement), `services.py` (the operations, each one transaction) and `controllers.py` (routes that hand the
 request to a service).
 
-`record.py` holds everything else in which the families differ, one `Family` value each. The rest of this folder
-exists once for both:
+`record.py` holds everything else in which the families differ, one `Family` value each, and `runtime/` the pieces
+it names (the thread pool of `def` handlers, the async family's fair pool, each family's session plumbing): with
+`diff -r _async _sync`, that is every difference (docs/def-or-async-def.md). The rest of this folder exists once
+for both:
 
 - `routes.py`: the route decorators (`@routes.post(ASYNC, ...)`): `sync_to_thread`, problem responses, bodies;
 - `providers.py`: the services Litestar injects into a family's controllers;
