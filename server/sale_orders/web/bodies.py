@@ -16,7 +16,7 @@ the quantity 2. `JSONBodyDTO` instead:
 
 import json
 from collections.abc import Collection, Generator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn, TypeVar
 
 from litestar.datastructures import URL
@@ -97,7 +97,7 @@ def decode_exactly(raw: bytes) -> Any:
 
     Raises:
         SerializationException: not JSON (malformed, not UTF-8, nested too deeply, a key twice, NaN or Infinity,
-            an integer with more digits than Python converts).
+            an integer with more digits than Python converts, an exponent beyond what `Decimal` holds).
     """
     try:
         # Decoded as UTF-8 first: given bytes, json.loads would also read UTF-16 and UTF-32.
@@ -116,6 +116,9 @@ def decode_exactly(raw: bytes) -> Any:
         raise SerializationException(msg) from exc
     except UnicodeDecodeError as exc:
         msg = "JSON is malformed: not UTF-8"
+        raise SerializationException(msg) from exc
+    except InvalidOperation as exc:  # an ArithmeticError, not a ValueError: `1e1000000000000000000`
+        msg = "JSON is malformed: a number's exponent is out of range"
         raise SerializationException(msg) from exc
     except ValueError as exc:  # NaN or Infinity, or an integer with more digits than Python converts
         detail = str(exc) if "JSON number" in str(exc) else "a number has too many digits"

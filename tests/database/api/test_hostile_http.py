@@ -142,8 +142,9 @@ def test_a_plain_price_written_oddly_is_stored_as_its_plain_value(api: Api, pric
         ('{"name": "Ann", "email": "ann@example.com"}'.encode("utf-32"), "application/json", 400),
         (b"", "text/plain", 415),
         (b'{"name": "Ann", "email": "ann@example.com"}', "application/json; q=1, text/html", 415),
+        (b'{"name": 1e1000000000000000000, "email": "ann@example.com"}', "application/json", 400),
     ],
-    ids=["utf-16", "utf-32", "empty-text", "joined-types"],
+    ids=["utf-16", "utf-32", "empty-text", "joined-types", "exponent-beyond-decimal"],
 )
 def test_only_one_json_in_utf_8_is_a_body(
     api: Api, database_url: URL, content: bytes, content_type: str, status: int
