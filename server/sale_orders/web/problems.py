@@ -6,9 +6,9 @@ SQL, a driver message or a traceback.
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http import HTTPStatus
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -254,3 +254,18 @@ EXCEPTION_HANDLERS = {
     OSError: _on_database,
     Exception: _on_unexpected,
 }
+
+
+async def answer_as_handled(request: Request[Any, Any, Any], exc: Exception) -> None:
+    """Answer `exc` as the app's `EXCEPTION_HANDLERS` do, from a route's middleware (`web/row_gate.py`).
+
+    Litestar handles exceptions between a route's middleware and its handler, and around the whole app: one raised
+    by the middleware itself would be answered past the metrics middleware, which would not see its status.
+    """
+    handler = cast(
+        "Callable[[Request[Any, Any, Any], Exception], Response[ProblemDetails]]",
+        next(EXCEPTION_HANDLERS[kind] for kind in type(exc).__mro__ if kind in EXCEPTION_HANDLERS),
+    )
+    type_encoders = request.route_handler.resolve_type_encoders()
+    answer = handler(request, exc).to_asgi_response(app=None, request=request, type_encoders=type_encoders)
+    await answer(request.scope, request.receive, request.send)

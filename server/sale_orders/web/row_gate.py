@@ -10,19 +10,26 @@ per row and process waits in PostgreSQL, where `LOCK_TIMEOUT_MS` bounds the wait
 A request that cannot take the row's place within `LOCK_TIMEOUT_MS` is answered 409 `concurrent-change` with
 `Retry-After`: nothing was changed. A PATCH takes its place only once its whole body has arrived: a client that
 trickles its body (until `BODY_TIMEOUT` drops it) holds nothing in the meantime.
+
+The route's guards (the API-key check) run here first, before the body is read, as Litestar runs them before a
+handler reads one: a request without a valid key is answered 401 or 403 at once and never waits for its body or
+its row. A PATCH whose Content-Length is over `MAX_BODY_BYTES` is passed on unread, and the app answers it 413 at
+once, as it answers such a POST.
 """
 
 import asyncio
 from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
+from litestar import Request
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from sale_orders.domain import limits
-from sale_orders.web.problems import CONCURRENT_CHANGE, RETRY_SOON, ContendedError, send_problem
+from sale_orders.web.problems import CONCURRENT_CHANGE, RETRY_SOON, ContendedError, answer_as_handled, send_problem
 
 ROW_GATE_STATE_KEY = "row_gate"
 """Where the app's state holds its `RowGate` (one per app: asyncio locks belong to one event loop)."""
@@ -93,6 +100,14 @@ async def _whole_body(receive: Receive) -> tuple[list[ReceiveMessage], bool]:
             return messages, True
 
 
+def _announced_too_large(scope: Scope) -> bool:
+    """Whether the request's Content-Length is over `MAX_BODY_BYTES` (the app answers 413 before reading it)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value.strip().isdigit() and int(value) > limits.MAX_BODY_BYTES
+    return False
+
+
 def _replaying(messages: list[ReceiveMessage], receive: Receive) -> Receive:
     """`receive`, first handing out `messages` (already received) again."""
     pending = list(messages)
@@ -118,12 +133,25 @@ class RowGateMiddleware(ASGIMiddleware):
         if gate is None or item_id is None:
             await next_app(scope, receive, send)
             return
-        if scope.get("method") == "PATCH":
-            messages, complete = await _whole_body(receive)
-            receive = _replaying(messages, receive)
-            if not complete:  # gone, or too large: the app answers without the row's turn
-                await next_app(scope, receive, send)
-                return
+        route_handler = scope["route_handler"]
+        request: Request[Any, Any, Any] = Request(scope, receive, send)
+        try:
+            # Run again by Litestar before the handler: one more SHA-256 for a keyed PATCH or DELETE.
+            if route_handler.resolve_guards():
+                await route_handler.authorize_connection(request)
+            complete = True
+            if scope.get("method") == "PATCH":
+                # Too large by its Content-Length: not read, the app answers 413 at once.
+                complete = not _announced_too_large(scope)
+                if complete:
+                    messages, complete = await _whole_body(receive)
+                    receive = _replaying(messages, receive)
+        except Exception as exc:  # noqa: BLE001 - answered as the handler's own errors are
+            await answer_as_handled(request, exc)
+            return
+        if not complete:  # gone, or too large: the app answers without the row's turn
+            await next_app(scope, receive, send)
+            return
         resource = scope["path_template"].split("/", 3)[2]  # "/sync/order/{item_id:int}" -> "order"
         try:
             async with gate.turn((resource, item_id)):

@@ -13,6 +13,7 @@ from sale_orders.settings import Settings
 from sale_orders_tools.contract import CONTRACT_PATH
 from tests.support import REPO_ROOT
 from tests.support.api import Api, assert_problem
+from tests.support.asgi import http_scope, in_client_loop
 from tests.support.auth import READ_KEY, WRITE_KEY, bearer
 
 CONTRACT = json.loads((REPO_ROOT / CONTRACT_PATH).read_text())
@@ -66,6 +67,22 @@ def test_a_read_key_reads_and_is_a_403_on_every_write(secured_api: Api) -> None:
         else:
             assert_problem(response, 403, "forbidden", mentions="write key")
             assert 'error="insufficient_scope"' in response.headers["www-authenticate"]
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status", "kind"),
+    [(None, 401, "unauthorized"), (f"Bearer {READ_KEY}", 403, "forbidden")],
+    ids=["no-key", "read-key"],
+)
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_a_change_without_a_write_key_is_refused_before_its_body_arrives(
+    secured_api: Api, method: str, authorization: str | None, status: int, kind: str
+) -> None:
+    # The body never arrives: the key is checked first, so nothing waits for it (docs/security.md).
+    headers = [("content-type", "application/json"), ("content-length", "100")]
+    headers += [("authorization", authorization)] if authorization else []
+    scope = http_scope(method, secured_api.url("/contact/1"), headers)
+    in_client_loop(secured_api.client, scope).problem(status, kind)
 
 
 def test_a_write_key_reaches_every_operation(secured_api: Api) -> None:

@@ -15,6 +15,7 @@ from sale_orders.domain import limits
 from sale_orders.settings import Settings
 from sale_orders.web.problems import MAX_LISTED_ERRORS
 from tests.support.api import Api, assert_problem
+from tests.support.asgi import http_scope, in_client_loop
 from tests.support.database import EMPTY, holding, row_counts
 
 CONTACT = {"name": "Ann", "email": "ann@example.com"}
@@ -152,6 +153,13 @@ def test_only_one_json_in_utf_8_is_a_body(
     response = api.post("/contact", content=content, headers={"content-type": content_type})
     assert_problem(response, status, "validation-error" if status == 400 else "unsupported-media-type")
     assert row_counts(database_url) == EMPTY
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/contact"), ("PATCH", "/contact/1")])
+def test_a_body_announced_over_the_limit_is_a_413_before_it_arrives(api: Api, method: str, path: str) -> None:
+    length = str(limits.MAX_BODY_BYTES + 1)
+    scope = http_scope(method, api.url(path), [("content-type", "application/json"), ("content-length", length)])
+    in_client_loop(api.client, scope).problem(413, "too-large")
 
 
 def test_a_create_answers_what_was_stored(api: Api) -> None:
