@@ -7,14 +7,13 @@ app decided without the rest of the body. Through a `TestClient`'s app, run it i
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from litestar import Litestar
 from litestar.testing import TestClient
-
-Asgi = Callable[[dict[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]], Awaitable[None]]
+from litestar.types import ASGIApp, HTTPScope, Message, ReceiveMessage
 
 # Long enough for any answer the app gives without the body; an app still waiting for it then is a failure.
 ANSWER_TIMEOUT = 10.0
@@ -42,7 +41,7 @@ class StalledBody:
 
     parts: Sequence[bytes] = (b'{"na',)
     received: int = 0
-    _next: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    _next: asyncio.Queue[ReceiveMessage] = field(default_factory=asyncio.Queue)
 
     def __post_init__(self) -> None:
         for part in self.parts:
@@ -56,14 +55,14 @@ class StalledBody:
         """The client goes away."""
         self._next.put_nowait({"type": "http.disconnect"})
 
-    async def receive(self) -> dict[str, Any]:
+    async def receive(self) -> ReceiveMessage:
         self.received += 1
         return await self._next.get()
 
 
-def http_scope(method: str, path: str, headers: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+def http_scope(method: str, path: str, headers: Sequence[tuple[str, str]] = ()) -> HTTPScope:
     """The scope of an HTTP/1.1 request from 127.0.0.1."""
-    return {
+    scope = {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
         "http_version": "1.1",
@@ -78,18 +77,19 @@ def http_scope(method: str, path: str, headers: Sequence[tuple[str, str]] = ()) 
         "server": ("testserver", 80),
         "state": {},
     }
+    return cast("HTTPScope", scope)
 
 
-async def call(app: Asgi, scope: dict[str, Any], body: StalledBody | None = None) -> AsgiAnswer:
+async def call(app: ASGIApp, scope: HTTPScope, body: StalledBody | None = None) -> AsgiAnswer:
     """`app`'s answer to `scope`, whose body is `body` (default: one that never completes)."""
     body = body or StalledBody()
     start: dict[str, Any] = {}
     content = bytearray()
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             start.update(message)
-        else:
+        elif message["type"] == "http.response.body":
             content.extend(message.get("body", b""))
 
     try:
@@ -101,7 +101,7 @@ async def call(app: Asgi, scope: dict[str, Any], body: StalledBody | None = None
     return AsgiAnswer(start["status"], headers, bytes(content))
 
 
-def in_client_loop(client: TestClient[Litestar], scope: dict[str, Any]) -> AsgiAnswer:
+def in_client_loop(client: TestClient[Litestar], scope: HTTPScope) -> AsgiAnswer:
     """`call` the client's app with `scope` in the client's own event loop."""
 
     async def answer() -> AsgiAnswer:

@@ -24,8 +24,12 @@ _ACCEPTABLE_ID = re.compile(rb"[A-Za-z0-9._:-]{1,64}")
 
 
 def family_of(path: str, families: Collection[str]) -> str:
-    """The family a path belongs to (`/sync/...` -> `sync`), or `other`."""
-    first = path.split("/", 2)[1] if path.startswith("/") else ""
+    """The family a path belongs to (`/sync/...` -> `sync`), or `other`.
+
+    Its first segment as Litestar routes it: Litestar's router drops empty segments (`normalize_path`), so
+    `//sync/order/1` is served as `/sync/order/1` and must be bounded and counted as `sync` too.
+    """
+    first = path.lstrip("/").split("/", 1)[0]
     return first if first in families else "other"
 
 
