@@ -15,6 +15,8 @@ from litestar import Litestar
 from litestar.testing import TestClient
 from litestar.types import ASGIApp, HTTPScope, Message, ReceiveMessage
 
+NO_ANSWER = 0
+"""The status of an `AsgiAnswer` the app never started (it saw the client go away)."""
 # Long enough for any answer the app gives without the body; an app still waiting for it then is a failure.
 ANSWER_TIMEOUT = 10.0
 
@@ -46,6 +48,11 @@ class StalledBody:
     def __post_init__(self) -> None:
         for part in self.parts:
             self._next.put_nowait({"type": "http.request", "body": part, "more_body": True})
+
+    @property
+    def awaited(self) -> bool:
+        """Whether the app has read every part that arrived, and waits for more."""
+        return self.received > len(self.parts)
 
     def finish(self, last: bytes = b"") -> None:
         """Let the body's last part arrive."""
@@ -97,8 +104,8 @@ async def call(app: ASGIApp, scope: HTTPScope, body: StalledBody | None = None) 
     except TimeoutError:
         msg = f"no answer to {scope['method']} {scope['path']} without its body: the app waited for it"
         raise AssertionError(msg) from None
-    headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
-    return AsgiAnswer(start["status"], headers, bytes(content))
+    headers = {name.decode().lower(): value.decode() for name, value in start.get("headers", [])}
+    return AsgiAnswer(start.get("status", NO_ANSWER), headers, bytes(content))
 
 
 def in_client_loop(client: TestClient[Litestar], scope: HTTPScope) -> AsgiAnswer:

@@ -6,6 +6,11 @@ from a dead host (p99 up to 4.9 s). A `def` request queues for a thread the same
 serves `MAX_IN_FLIGHT` requests answers the next one 503 `busy` with `Retry-After: 1` straight away, before
 routing: a client (or a balancer) retries elsewhere or later, and the requests admitted keep their latency.
 
+A POST or PATCH that announces a body is admitted only once its whole body has arrived: until then it holds no
+thread or connection, and 64 clients trickling bodies must not keep everyone else out until `BODY_TIMEOUT`. The
+app asks for the body before it does any work with it; the last part of the body is handed over only with a place,
+and without one the app answers the same 503 `busy` (`ShedError`, `web/problems.py`).
+
 Only the families' routes are counted; /health, /metrics and /docs are always served. Each refusal is counted in
 `sale_orders_requests_shed_total` (by family).
 """
@@ -14,12 +19,12 @@ import json
 from collections.abc import Collection
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, ReceiveMessage, Scope, Send
 from prometheus_client import Counter
 
 from sale_orders.web.edge import family_of
 from sale_orders.web.headers import SECURITY_HEADERS
-from sale_orders.web.problems import PROBLEM_JSON, PROBLEM_TYPE_PREFIX
+from sale_orders.web.problems import BUSY, BUSY_DETAIL, PROBLEM_JSON, PROBLEM_TYPE_PREFIX, ShedError
 
 SHED = Counter(
     "sale_orders_requests_shed",
@@ -28,13 +33,7 @@ SHED = Counter(
 )
 
 _BUSY = json.dumps(
-    {
-        "type": PROBLEM_TYPE_PREFIX + "busy",
-        "title": "The server is at its limit; retry later",
-        "status": 503,
-        "detail": "this server is serving as many requests as it admits at once; nothing was done, retry",
-        "errors": None,
-    },
+    {"type": PROBLEM_TYPE_PREFIX + BUSY[0], "title": BUSY[1], "status": 503, "detail": BUSY_DETAIL, "errors": None},
     separators=(",", ":"),
 ).encode()
 _BUSY_HEADERS: list[tuple[bytes, bytes]] = [
@@ -43,10 +42,22 @@ _BUSY_HEADERS: list[tuple[bytes, bytes]] = [
     (b"retry-after", b"1"),
     *SECURITY_HEADERS.items(),
 ]
+# The methods whose body the families read; any other request is admitted on arrival, body or not.
+_BODY_METHODS = frozenset({"POST", "PATCH"})
+
+
+def _announces_body(scope: Scope) -> bool:
+    """Whether the request is a POST or PATCH with a body to come: a Content-Length other than 0, or chunked."""
+    if scope.get("method") not in _BODY_METHODS:
+        return False
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 class AdmissionBound:
-    """Admit at most `limit` requests of each family at once; answer the others 503 `busy` without routing them.
+    """Admit at most `limit` requests of each family at once; answer the others 503 `busy`.
 
     Args:
         app: the app.
@@ -60,20 +71,54 @@ class AdmissionBound:
         self.families = frozenset(families)
         self.in_flight = dict.fromkeys(self.families, 0)
 
+    def _admit(self, family: str) -> bool:
+        """Take a place of `family` if one is free; count the refusal if none is."""
+        if self.in_flight[family] >= self.limit:
+            SHED.labels(family).inc()
+            return False
+        self.in_flight[family] += 1
+        return True
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         family = family_of(scope["path"], self.families) if scope["type"] == ScopeType.HTTP else "other"
         if family == "other" or not self.limit:
             await self.app(scope, receive, send)
             return
-        if self.in_flight[family] >= self.limit:
-            SHED.labels(family).inc()
-            start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 503, "headers": _BUSY_HEADERS}
-            await send(start)
-            head = scope.get("method") == "HEAD"
-            await send({"type": "http.response.body", "body": b"" if head else _BUSY, "more_body": False})
+        if _announces_body(scope):
+            await self._admit_with_body(family, scope, receive, send)
             return
-        self.in_flight[family] += 1
+        if not self._admit(family):
+            await _answer_busy(scope, send)
+            return
         try:
             await self.app(scope, receive, send)
         finally:
             self.in_flight[family] -= 1
+
+    async def _admit_with_body(self, family: str, scope: Scope, receive: Receive, send: Send) -> None:
+        """Serve a request whose body is to come, admitting it when the body's last part arrives."""
+        admitted = False
+
+        async def receive_admitted() -> ReceiveMessage:
+            nonlocal admitted
+            message = await receive()
+            if not admitted and message["type"] == "http.request" and not message.get("more_body", False):
+                if not self._admit(family):
+                    raise ShedError(BUSY_DETAIL)
+                admitted = True
+            return message
+
+        try:
+            await self.app(scope, receive_admitted, send)
+        except ShedError:  # the app answers it itself (`EXCEPTION_HANDLERS`); an app that does not, here
+            await _answer_busy(scope, send)
+        finally:
+            if admitted:
+                self.in_flight[family] -= 1
+
+
+async def _answer_busy(scope: Scope, send: Send) -> None:
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 503, "headers": _BUSY_HEADERS}
+    await send(start)
+    head = scope.get("method") == "HEAD"
+    await send({"type": "http.response.body", "body": b"" if head else _BUSY, "more_body": False})

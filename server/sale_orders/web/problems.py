@@ -41,6 +41,10 @@ class ContendedError(Exception):
     """Other requests held the rows this one needs for too long: a retryable 409, nothing was done."""
 
 
+class ShedError(Exception):
+    """The request's family already serves `MAX_IN_FLIGHT` requests (`web/admission.py`): a 503 `busy`."""
+
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:sale-orders:problem:"
 
@@ -75,6 +79,9 @@ KINDS: dict[int, tuple[str, str]] = {
     422: ("missing-reference", "The request refers to something that does not exist"),
     503: ("unavailable", "The database is unavailable; retry later"),
 }
+BUSY = ("busy", "The server is at its limit; retry later")
+"""A family already serves as many requests as it admits at once (`web/admission.py`); nothing was done."""
+BUSY_DETAIL = "this server is serving as many requests as it admits at once; nothing was done, retry"
 CONCURRENT_CHANGE = ("concurrent-change", "The request collided with a concurrent change of the same data; retry")
 """The retryable 409: a deadlock, a serialization failure or a lock wait that ran out; nothing was changed."""
 # The most errors a 400 lists: a body with thousands of mistakes gets a short answer, and costs little to make.
@@ -233,6 +240,10 @@ def _on_busy(_: Request[Any, Any, Any], exc: BusyError) -> Response[ProblemDetai
     return problem_response(503, str(exc), headers=RETRY_SOON)
 
 
+def _on_shed(_: Request[Any, Any, Any], exc: ShedError) -> Response[ProblemDetails]:
+    return problem_response(503, str(exc), kind=BUSY, headers=RETRY_SOON)
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:
     if (answer := _database_answer(exc, request.method)) is not None:
         return answer  # a driver's error that reached the app without SQLAlchemy's wrapper
@@ -251,6 +262,7 @@ EXCEPTION_HANDLERS = {
     PoolTimeoutError: _on_database,
     BusyError: _on_busy,
     ContendedError: _on_contended,
+    ShedError: _on_shed,
     OSError: _on_database,
     Exception: _on_unexpected,
 }
