@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sale_orders.settings import Settings
 from sale_orders_bench import versions
 from sale_orders_bench.ab import run_ab
 from sale_orders_bench.endpoints import Endpoint
+from sale_orders_bench.ladder.rungs import FEATURE_RUNGS
 from sale_orders_bench.ladder_runs import run_ladder
 from sale_orders_bench.options import Run
 from sale_orders_bench.profiling import run_profile
@@ -52,6 +54,18 @@ class Ladder:
     warmup_s: int
 
 
+def ladder_connections(run: Run) -> int:
+    """Connections the ladder's servers may hold at once, with a few for the harness.
+
+    Per worker: each product server's pools and /health's, the ladder app's four pools and the ceiling's.
+    """
+    settings = Settings()
+    product = settings.sync_pool_size + settings.async_pool_size + 2
+    products = len(FEATURE_RUNGS) + 2  # the feature rungs, the product, the product with API keys
+    ladder_app = 2 * (settings.sync_pool_size + settings.async_pool_size)
+    return run.workers * (products * product + ladder_app + settings.async_pool_size) + 20
+
+
 def _ladder(servers: Served, run: Run, ladder: Ladder, output: Path, document: dict[str, Any]) -> list[str]:
     if servers.ladder is None:
         raise RuntimeError("the ladder needs the ceiling and the ladder app served")
@@ -74,7 +88,7 @@ def matrix(run: Run, endpoints: list[Endpoint], *, metrics: bool, then_ladder: L
 
     def measure(output: Path, document: dict[str, Any]) -> list[str]:
         with (
-            prepared(run, output, document) as ready,
+            prepared(run, output, document, min_connections=ladder_connections(run) if then_ladder else 0) as ready,
             served(run, ready, with_ceiling=True, with_ladder=bool(then_ladder)) as servers,
         ):
             bench = servers.bench
@@ -98,7 +112,7 @@ def ladder(run: Run, knobs: Ladder) -> Measurement:
 
     def measure(output: Path, document: dict[str, Any]) -> list[str]:
         with (
-            prepared(run, output, document) as ready,
+            prepared(run, output, document, min_connections=ladder_connections(run)) as ready,
             served(run, ready, with_ceiling=True, with_ladder=True) as servers,
         ):
             document["plots"] = []

@@ -6,21 +6,21 @@ weighs on every step alike; a step's figure is the median of its rounds.
 """
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sale_orders.features import SUMMARIES
 from sale_orders_bench.endpoints import CEILING, Endpoint
 from sale_orders_bench.errors import HarnessError
+from sale_orders_bench.ladder.rungs import API_KEYS_RUNG, FEATURE_RUNGS, FEATURES, LAST_FEATURE, rungs_for
 from sale_orders_bench.ladder.rungs import BY_NAME as RUNGS
-from sale_orders_bench.ladder.rungs import rungs_for
 from sale_orders_bench.report import Row
 from sale_orders_bench.scenarios import WARMUP_CONNECTIONS, Bench, Progress, as_row, summary
 from sale_orders_tools.harness.servers import ServerProcess
 
 PRODUCT = "product"
 BASE = "server, driver and database"
-OWN_CODE = "this project's own code"
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class Servers:
     api: ServerProcess
     ceiling: ServerProcess
     ladder: ServerProcess
+    features: Mapping[str, ServerProcess]  # the product with some of its features, by feature rung (`ladder.rungs`)
 
 
 def has_body(endpoint: Endpoint) -> bool:
@@ -56,7 +57,22 @@ def family_steps(endpoint: Endpoint, family: str, servers: Servers) -> list[Step
     for rung in rungs_for(has_body(endpoint)):
         layer = rung.layer_of(family) if steps else f"Litestar, {BASE}"
         steps.append(Step(rung.name, family, rung.adds[family], layer, servers.ladder.base_url, rung.prefix(family)))
-    steps.append(Step(PRODUCT, family, f"the product (`/{family}`)", OWN_CODE, servers.api.base_url, f"/{family}"))
+    for feature in FEATURE_RUNGS:
+        if family in feature.families:
+            url = servers.features[feature.name].base_url
+            steps.append(Step(feature.name, family, feature.adds, feature.layer, url, f"/{family}"))
+    steps.append(
+        Step(
+            PRODUCT,
+            family,
+            f"the product (`/{family}`): + `{LAST_FEATURE}`: {SUMMARIES[LAST_FEATURE]}",
+            FEATURES,
+            servers.api.base_url,
+            f"/{family}",
+        )
+    )
+    keyed = servers.features[API_KEYS_RUNG.name].base_url
+    steps.append(Step(API_KEYS_RUNG.name, family, API_KEYS_RUNG.adds, API_KEYS_RUNG.layer, keyed, f"/{family}"))
     return steps
 
 
@@ -136,10 +152,9 @@ def summarise(
     Time per request is 1 / throughput: at a fixed concurrency on a saturated machine, what one more request
     costs of the machine; a step's share is what it adds to the step before.
     """
-    bare = next(step.name for step in steps if step.name not in {CEILING, PRODUCT})
-    thinnest = [
-        step.name for step in steps if step.name not in {CEILING, PRODUCT} and not RUNGS[step.name].beyond_thinnest
-    ][-1]
+    bare = next(step.name for step in steps if step.name in RUNGS)
+    thinnest = [step.name for step in steps if step.name in RUNGS and not RUNGS[step.name].beyond_thinnest][-1]
+    products_way = [step.name for step in steps if step.name in RUNGS][-1]  # the `autocommit` rung
     summaries = []
     for step in steps:
         runs = [
@@ -166,8 +181,10 @@ def summarise(
     by_step = {item["step"]: item for item in summaries}
     previous_us = None
     for item in summaries:
+        # The API-key rung is the product with keys: what it adds is to the product, the step before it.
         item["of_bare_litestar"] = _ratio(item["requests_per_s"], by_step[bare]["requests_per_s"])
         item["of_thinnest_path"] = _ratio(item["requests_per_s"], by_step[thinnest]["requests_per_s"])
+        item["of_products_way"] = _ratio(item["requests_per_s"], by_step[products_way]["requests_per_s"])
         item["us_per_request"] = round(1e6 / item["requests_per_s"], 1) if item["requests_per_s"] else None
         item["adds_us"] = (
             round(item["us_per_request"] - previous_us, 1)
@@ -181,6 +198,7 @@ def summarise(
         "concurrency": concurrency,
         "bare_litestar": bare,
         "thinnest_path": thinnest,
+        "products_way": products_way,
         "steps": summaries,
     }
 

@@ -8,7 +8,9 @@ import matplotlib as mpl
 mpl.use("Agg")
 import matplotlib.pyplot as plt
 
-from sale_orders_bench.ladder_runs import BASE, OWN_CODE
+from sale_orders.features import SUMMARIES
+from sale_orders_bench.ladder.rungs import API_KEYS_RUNG, CORE, FEATURE_RUNGS, FEATURES, LAST_FEATURE, OPTIONAL
+from sale_orders_bench.ladder_runs import BASE, PRODUCT
 
 # The shares of a request's time, in the order the ladder adds them; a step's layer names its share.
 SHARES = (
@@ -17,9 +19,13 @@ SHARES = (
     ("SQLAlchemy execution", ("SQLAlchemy execution",)),
     ("session and transaction", ("session and transaction",)),
     ("validation", ("validation: pydantic", "validation: field types")),
-    (OWN_CODE, (OWN_CODE,)),
+    (CORE, (CORE,)),
+    (FEATURES, (FEATURES,)),
 )
-COLORS = ("dimgray", "tab:blue", "tab:orange", "tab:red", "tab:purple", "tab:green")
+STEP_HEADER = (
+    "| step | req/s | min-max | p50 / p99 ms | x bare | x thinnest | x autocommit | µs/request | adds µs | errors |"
+)
+COLORS = ("dimgray", "tab:blue", "tab:orange", "tab:red", "tab:purple", "tab:green", "tab:olive")
 
 
 def _number(value: float | None, digits: int = 0) -> str:
@@ -30,6 +36,8 @@ def shares(ladder: dict[str, Any]) -> dict[str, float | None]:
     """Microseconds per request by share (None where the ladder has no step for it, e.g. no ceiling)."""
     totals: dict[str, float | None] = {share: None for share, _ in SHARES}
     for step in ladder["steps"]:
+        if step["layer"] == OPTIONAL:  # beyond the product as it ships
+            continue
         cost = step["us_per_request"] if step["adds_us"] is None else step["adds_us"]
         share = next(name for name, layers in SHARES if step["layer"] in layers)
         totals[share] = (totals[share] or 0.0) + (cost or 0.0)
@@ -55,14 +63,15 @@ def ladder_markdown(ladder: dict[str, Any]) -> list[str]:
         lines += [
             f"### {item['family']} `{item['endpoint']}`, c={item['concurrency']}",
             "",
-            "| step | req/s | min-max | p50 / p99 ms | x bare | x thinnest | µs/request | adds µs | errors |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|",
+            STEP_HEADER,
+            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
         lines += [
             f"| {step['label']} | {_number(step['requests_per_s'])} "
             f"| {_number(step['min_requests_per_s'])}-{_number(step['max_requests_per_s'])} "
             f"| {step['p50_ms']:.1f} / {step['p99_ms']:.1f} | {_number(step['of_bare_litestar'], 2)} "
-            f"| {_number(step['of_thinnest_path'], 2)} | {_number(step['us_per_request'])} "
+            f"| {_number(step['of_thinnest_path'], 2)} | {_number(step.get('of_products_way'), 2)} "
+            f"| {_number(step['us_per_request'])} "
             f"| {_number(step['adds_us'])} | {step['errors']} |"
             for step in item["steps"]
         ]
@@ -83,14 +92,55 @@ def ladder_markdown(ladder: dict[str, Any]) -> list[str]:
         (
             f"Each share is what its steps add to the step before; {BASE} is the ceiling's own time (or, where the "
             f"ceiling does not serve the endpoint, bare Litestar's: then framework is inside it); session and "
-            "transaction is net of what the `autocommit` rung saves; {OWN_CODE} is the product minus the "
-            "`autocommit` rung (dependency injection, advanced-alchemy's per-request session, metrics, request ids, "
-            "headers, idempotency, problem details). A negative share is a step measured faster than the one before: "
-            "noise, or a real saving."
+            f"transaction is net of what the `autocommit` rung saves; {CORE} is the product without its features "
+            "(`FEATURES=none`) minus the `autocommit` rung (routes, dependency injection, advanced-alchemy's "
+            f"per-request session, services); {FEATURES} is the product minus its core. A negative share is a step "
+            "measured faster than the one before: noise, or a real saving."
+        ),
+        "",
+        *feature_costs_markdown(ladder),
+    ]
+    return lines
+
+
+def feature_costs_markdown(ladder: dict[str, Any]) -> list[str]:
+    """What each of the product's features adds, µs per request, by endpoint and family: what to copy."""
+    columns = [item for item in ladder["ladders"] if item["concurrency"] == ladder["concurrency"][0]]
+    rows = [
+        (FEATURE_RUNGS[0].name, f"{CORE} (`{FEATURE_RUNGS[0].name}`): {FEATURE_RUNGS[0].adds}"),
+        *((rung.name, rung.adds) for rung in FEATURE_RUNGS[1:]),
+        (PRODUCT, f"+ `{LAST_FEATURE}`: {SUMMARIES[LAST_FEATURE]} (the product as it ships)"),
+        (API_KEYS_RUNG.name, API_KEYS_RUNG.adds),
+    ]
+    lines = [
+        f"### What each of the product's features costs (µs per request, c={ladder['concurrency'][0]})",
+        "",
+        "| step | " + " | ".join(f"{item['family']} `{item['endpoint']}`" for item in columns) + " |",
+        "|---|" + "--:|" * len(columns),
+    ]
+    for name, label in rows:
+        cells = [_signed(step["adds_us"]) if (step := _step(item, name)) else "-" for item in columns]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    ratios = [_number((_step(item, PRODUCT) or {}).get("of_products_way"), 2) for item in columns]
+    lines += [
+        "| **the product, x the `autocommit` rung** | " + " | ".join(ratios) + " |",
+        "",
+        (
+            f"Each cell is what the step adds to the one before it (the `{FEATURE_RUNGS[0].name}` row: to the "
+            "`autocommit` rung); a dash where a feature changes nothing in that family. Single steps are within "
+            "the rounds' spread of each other (the per-step tables above): read a few tens of µs as noise."
         ),
         "",
     ]
     return lines
+
+
+def _step(item: dict[str, Any], name: str) -> dict[str, Any] | None:
+    return next((step for step in item["steps"] if step["step"] == name), None)
+
+
+def _signed(value: float | None) -> str:
+    return "-" if value is None else f"{value:+,.0f}"
 
 
 def _share_cell(value: float | None, total: float) -> str:

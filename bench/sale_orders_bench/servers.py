@@ -1,20 +1,28 @@
 """What a benchmark runs against: the API, the ceiling and the ladder as child servers (the shared harness)."""
 
+import contextlib
+import hashlib
+import os
+import secrets
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
 from sale_orders.cli import serve
 from sale_orders.db.drivers import libpq_dsn as dsn
+from sale_orders_bench.ladder.rungs import API_KEYS_RUNG, FEATURE_RUNGS
 from sale_orders_tools.harness import servers
-from sale_orders_tools.harness.servers import ServerProcess, clean_env, free_port
+from sale_orders_tools.harness.servers import ServerProcess, ServerStartError, clean_env, free_port
 
 PACKAGE = Path(__file__).resolve().parent
 REPO = PACKAGE.parents[1]
 """The repository's root: the servers run there, so they read its `.env` as `serve` would."""
+WRK_AUTHORIZATION = "WRK_AUTHORIZATION"
+"""The environment variable whose value wrk sends as every request's Authorization header."""
 RESULTS = PACKAGE.parent / "results"
 """bench/results: where a run writes by default (git-ignored)."""
 
@@ -22,7 +30,7 @@ RESULTS = PACKAGE.parent / "results"
 def server_env(url: URL, **extra: str) -> dict[str, str]:
     """The servers' environment: never the developer's own database settings, DATABASE_URL = `url` instead."""
     # API_KEYS empty: a developer's keys (in .env or the shell) would make every benchmark request a 401.
-    return clean_env(DATABASE_URL=url.render_as_string(hide_password=False), API_KEYS="", **extra)
+    return clean_env(**{"DATABASE_URL": url.render_as_string(hide_password=False), "API_KEYS": "", **extra})
 
 
 @contextmanager
@@ -89,3 +97,40 @@ def ladder_server(url: URL, workers: int, logs: Path) -> Iterator[ServerProcess]
     """`ladder`: every rung from bare Litestar to the thinnest path, configured as the API (DATABASE_URL...)."""
     with uvicorn_server("sale_orders_bench.ladder.app:create_app", "ladder", url, workers, logs, "--factory") as server:
         yield server
+
+
+@contextmanager
+def feature_servers(url: URL, workers: int, logs: Path) -> Iterator[dict[str, ServerProcess]]:
+    """The product once per feature rung of the ladder (`ladder.rungs`), by rung name; the API-key rung with a key.
+
+    Started side by side (each takes seconds to start); stopped by PID when the block ends. While they serve,
+    every wrk run sends the key (`WRK_AUTHORIZATION`, read by lua/common.lua); servers without API_KEYS ignore it.
+    """
+    key = secrets.token_urlsafe(32)
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    settings = {rung.name: {"FEATURES": rung.features} for rung in FEATURE_RUNGS}
+    settings[API_KEYS_RUNG.name] = {"FEATURES": API_KEYS_RUNG.features, "API_KEYS": f"write:{digest}"}
+    options = ["--workers", str(workers), "--no-access-log"]
+
+    def start(extra: dict[str, str]) -> ServerProcess:
+        return servers.start_serve(log_dir=logs, env=server_env(url, **extra), cwd=REPO, options=options)
+
+    with ExitStack() as stack, ThreadPoolExecutor(len(settings)) as starting:
+        futures = {name: starting.submit(start, extra) for name, extra in settings.items()}
+        served: dict[str, ServerProcess] = {}
+        for name, future in futures.items():
+            with contextlib.suppress(ServerStartError):  # raised below, once every started one will be stopped
+                served[name] = future.result()
+                stack.callback(served[name].stop)
+        for future in futures.values():
+            future.result()  # the first start that failed, if any
+        stack.callback(_restore_env, WRK_AUTHORIZATION, os.environ.get(WRK_AUTHORIZATION))
+        os.environ[WRK_AUTHORIZATION] = f"Bearer {key}"
+        yield served
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

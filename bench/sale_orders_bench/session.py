@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import URL
 
@@ -33,10 +33,13 @@ from sale_orders_bench.machine import CpuMeter, describe_machine, postmaster_pid
 from sale_orders_bench.options import Run
 from sale_orders_bench.report import write_json
 from sale_orders_bench.scenarios import Bench
-from sale_orders_bench.servers import REPO, RESULTS, api_server, ceiling_server, ladder_server
+from sale_orders_bench.servers import REPO, RESULTS, api_server, ceiling_server, feature_servers, ladder_server
 from sale_orders_bench.wrk import WrkMissingError, require_wrk, wrk_version
 from sale_orders_tools.demo import DemoSize, load_demo_data
 from sale_orders_tools.harness.databases import ScratchPostgres, query_one, scratch_postgres
+
+if TYPE_CHECKING:
+    from sale_orders_tools.harness.servers import ServerProcess
 
 BUSY_LOAD = 0.5
 TABLES = ("contact", "product", "tag", "sale_order")
@@ -190,7 +193,9 @@ def served(run: Run, ready: Prepared, *, with_ceiling: bool, with_ladder: bool =
         if with_ceiling:
             pool_size = Settings().async_pool_size
             ceiling = stack.enter_context(ceiling_server(ready.url, run.workers, pool_size, ready.logs))
+        features: dict[str, ServerProcess] = {}
         if with_ladder:
             ladder = stack.enter_context(ladder_server(ready.url, run.workers, ready.logs))
+            features = stack.enter_context(feature_servers(ready.url, run.workers, ready.logs))
         bench = ready.bench(run, api, ceiling)
-        yield Served(bench, LadderServers(api, ceiling, ladder) if ceiling and ladder else None)
+        yield Served(bench, LadderServers(api, ceiling, ladder, features) if ceiling and ladder else None)

@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from sale_orders.features import Feature, parse_features
+
 ApiKeyScope = Literal["read", "write"]
 _API_KEY_ENTRY = re.compile(r"(read|write):([0-9a-fA-F]{64})")
 _ORIGIN = re.compile(r"https?://[^/\s:]+(:\d{1,5})?")
@@ -109,6 +111,11 @@ class Settings(BaseSettings):
         le=24 * 365,
         description="how long an Idempotency-Key is remembered; a retry after that is a new request, and"
         " `sale-orders idempotency purge` deletes the expired keys",
+    )
+    features: str = Field(
+        default="all",
+        description="FOR THE BENCHMARK LADDER ONLY: which of the product's features to build (`all`, `none`, or"
+        " comma-separated names from sale_orders/features.py); each one left out removes a promise",
     )
     log_format: Literal["text", "json"] = Field(
         default="text",
@@ -210,6 +217,17 @@ class Settings(BaseSettings):
                 msg = f"entry {position} is not an origin (scheme://host[:port], or *)"
                 raise ValueError(msg)
         return value
+
+    @field_validator("features")
+    @classmethod
+    def _features_are_known(cls, value: str) -> str:
+        parse_features(value)
+        return value
+
+    @cached_property
+    def enabled(self) -> frozenset[Feature]:
+        """The features to build (`FEATURES`)."""
+        return parse_features(self.features)
 
     @field_validator("api_keys")
     @classmethod

@@ -77,10 +77,18 @@ def bench_worktrees() -> list[str]:
     ]
 
 
-def expected_steps(endpoint: str) -> list[str]:
-    """The ceiling, the rungs that differ on the endpoint, then the product."""
+# The product's own part of the ladder: without its features, each one added (some only in one family), the product
+# as it ships, then with API keys.
+FEATURE_STEPS = {
+    "sync": ["core", "deadlines", "thread-queue-bound", "unambiguous", "edge", "metrics", "product", "api-keys"],
+    "async": ["core", "deadlines", "fair-pool", "unambiguous", "edge", "metrics", "product", "api-keys"],
+}
+
+
+def expected_steps(endpoint: str, family: str) -> list[str]:
+    """The ceiling, the rungs that differ on the endpoint, then the product's own steps."""
     rungs = [rung for rung in RUNGS if endpoint.startswith("POST") or rung not in BODY_RUNGS]
-    return ["ceiling", *rungs, "product"]
+    return ["ceiling", *rungs, *FEATURE_STEPS[family]]
 
 
 def test_bench_quick_runs_the_matrix_and_the_ladder_without_errors(tmp_path: Path) -> None:
@@ -107,16 +115,18 @@ def test_bench_quick_runs_the_matrix_and_the_ladder_without_errors(tmp_path: Pat
     assert {(item["family"], item["endpoint"]) for item in ladders} == {(f, e) for f in FAMILIES for e in FOCUSED}
     for item in ladders:
         steps = {step["step"]: step for step in item["steps"]}
-        assert list(steps) == expected_steps(item["endpoint"]), item
+        assert list(steps) == expected_steps(item["endpoint"], item["family"]), item
         assert all(step["errors"] == 0 and step["requests_per_s"] > 0 for step in steps.values()), item
         thinnest = "schema" if item["endpoint"].startswith("POST") else "session"
         assert (item["bare_litestar"], item["thinnest_path"]) == ("litestar", thinnest)
         assert steps["litestar"]["of_bare_litestar"] == steps[thinnest]["of_thinnest_path"] == 1.0
+        assert item["products_way"] == "autocommit" and steps["autocommit"]["of_products_way"] == 1.0
     ladder_runs = document["ladder"]["runs"]
     assert sum(len(item["steps"]) for item in ladders) - len(ladder_runs) == len(FOCUSED), (
         "the ceiling runs once per endpoint"
     )
     assert "## The ladder" in (tmp_path / "results.md").read_text()
+    assert "What each of the product's features costs" in (tmp_path / "results.md").read_text()
 
 
 def comparison_of(document: dict[str, Any], endpoint: str, family: str) -> dict[str, Any]:

@@ -36,6 +36,7 @@ BAD_VALUES = {
     "MAX_REQUEST_HEADER_BYTES": ("100", "greater than or equal to 1024"),
     "HEADER_TIMEOUT": ("0", "greater than 0"),
     "BODY_TIMEOUT": ("forever", "valid number"),
+    "FEATURES": ("metrics,speed", "unknown FEATURES speed"),
 }
 SECRETS = {"DATABASE_URL", "API_KEYS"}
 MORE_BAD_VALUES = [

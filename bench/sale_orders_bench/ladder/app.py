@@ -94,8 +94,12 @@ def missing_reference(_: Request[Any, Any, Any], exc: MissingReferenceError) -> 
 
 
 def create_app(database_url: URL | None = None, settings: Settings | None = None) -> Litestar:
-    """The ladder over the PostgreSQL server at `database_url` (default: DATABASE_URL), pools sized as the product's."""
-    settings = settings or Settings()
+    """The ladder over the PostgreSQL server at `database_url` (default: DATABASE_URL), pools sized as the product's.
+
+    Without any of the product's features (`sale_orders/features.py`): the product measured with each of them
+    added, one at a time, continues the ladder (`sale-orders bench ladder`).
+    """
+    settings = settings or Settings(features="none")
     url = database_url or settings.configured_url
     if url is None:
         msg = "no database configured: set DATABASE_URL"
@@ -154,8 +158,8 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         plugins=[PydanticInitPlugin(validate_strict=True)],
         lifespan=[pools],
         on_startup=[
-            thread_pool_sizer(settings.sync_threads, settings.pool_timeout),
-            lambda: prepare_engines(databases),  # the product's deadline and keepalives, as the product has them
+            thread_pool_sizer(settings.sync_threads, settings.pool_timeout, bounded=False),
+            lambda: prepare_engines(databases, settings),  # keepalives and failover, as the product has them
             freeze_startup_objects,
         ],
         exception_handlers={MissingReferenceError: missing_reference},

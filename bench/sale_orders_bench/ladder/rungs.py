@@ -8,6 +8,8 @@ Pure data, shared by the app that serves the rungs (`sale_orders_bench.ladder.ap
 
 from dataclasses import dataclass
 
+from sale_orders.features import ORDER, SUMMARIES, Feature
+
 PREFIX = "/ladder"
 
 
@@ -81,3 +83,59 @@ BY_NAME = {rung.name: rung for rung in RUNGS}
 def rungs_for(has_body: bool) -> tuple[Rung, ...]:
     """The rungs that differ from one another on an endpoint with (or without) a request body."""
     return tuple(rung for rung in RUNGS if has_body or not rung.needs_body)
+
+
+@dataclass(frozen=True)
+class FeatureRung:
+    """One step of the product's own part of the ladder: the product served with `features` (`FEATURES`).
+
+    The ladder app's rungs run without any feature; these continue from its `autocommit` rung: first the product's
+    core, then each feature of `sale_orders.features` added in turn, up to the product as it ships (every feature),
+    and beyond it the product with API keys configured.
+    """
+
+    name: str
+    features: str  # the FEATURES its server runs with
+    adds: str
+    families: frozenset[str] = frozenset(("async", "sync"))  # where it changes anything
+    api_keys: bool = False  # served with API_KEYS set, every request sending its key
+
+    @property
+    def layer(self) -> str:
+        return OPTIONAL if self.api_keys else (CORE if self.name == CORE_RUNG else FEATURES)
+
+
+CORE_RUNG = "core"
+CORE = "the product's core"
+FEATURES = "production features"
+OPTIONAL = "optional: API keys"
+# Which families each feature changes anything in (a feature of one family only is a step of that family's ladder).
+_FAMILIES = {Feature.FAIR_POOL: frozenset(("async",)), Feature.THREAD_QUEUE_BOUND: frozenset(("sync",))}
+
+
+def _feature_rungs() -> tuple[FeatureRung, ...]:
+    core = FeatureRung(
+        CORE_RUNG,
+        "none",
+        "the product with `FEATURES=none`",
+    )
+    added = tuple(
+        FeatureRung(
+            feature.value,
+            ",".join(ORDER[: index + 1]),
+            f"+ `{feature.value}`: {SUMMARIES[feature]}",
+            _FAMILIES.get(feature, frozenset(("async", "sync"))),
+        )
+        for index, feature in enumerate(ORDER[:-1])  # the last feature added is the product itself
+    )
+    return (core, *added)
+
+
+FEATURE_RUNGS = _feature_rungs()
+"""Before the product, in the order they are measured."""
+LAST_FEATURE = ORDER[-1]
+"""What the product adds to the last feature rung."""
+API_KEYS_RUNG = FeatureRung(
+    "api-keys", "all", "+ API keys configured (`API_KEYS`): every request's key checked", api_keys=True
+)
+"""After the product."""

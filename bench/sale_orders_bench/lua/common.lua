@@ -37,7 +37,22 @@ function response(status, headers, body)
   end
 end
 
-local json_headers = { ["Content-Type"] = "application/json" }
+-- WRK_AUTHORIZATION (e.g. "Bearer <key>") is sent with every request: the ladder's API-key rung needs it, and a
+-- server without API_KEYS ignores it.
+local authorization = os.getenv("WRK_AUTHORIZATION")
+if authorization and authorization ~= "" then
+  wrk.headers["Authorization"] = authorization
+end
+
+-- `headers` with the Authorization above, if any (wrk.format sends a request's own headers instead of wrk.headers).
+function with_auth(headers)
+  if authorization and authorization ~= "" then
+    headers["Authorization"] = authorization
+  end
+  return headers
+end
+
+local json_headers = with_auth({ ["Content-Type"] = "application/json" })
 
 function post_json(path, body)
   return wrk.format("POST", path, json_headers, body)

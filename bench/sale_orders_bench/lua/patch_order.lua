@@ -27,5 +27,5 @@ end
 
 function request()
   cursor = cursor % orders + 1
-  return wrk.format("PATCH", (path:gsub("{id}", tostring(cursor))), { ["Content-Type"] = "application/json" }, patch_body())
+  return wrk.format("PATCH", (path:gsub("{id}", tostring(cursor))), with_auth({ ["Content-Type"] = "application/json" }), patch_body())
 end

@@ -13,7 +13,7 @@ end
 function request()
   local body = order_body(contacts, products, first_tag, last_tag)
   if keyed then
-    local headers = { ["Content-Type"] = "application/json", ["Idempotency-Key"] = "bench-" .. unique_token() }
+    local headers = with_auth({ ["Content-Type"] = "application/json", ["Idempotency-Key"] = "bench-" .. unique_token() })
     return wrk.format("POST", path, headers, body)
   end
   return post_json(path, body)

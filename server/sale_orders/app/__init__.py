@@ -5,6 +5,7 @@ routes' `db_session`; one advanced-alchemy plugin holding every family's engine.
 are the routes that belong to no family.
 """
 
+from collections.abc import Collection, Mapping
 from typing import Literal
 
 from litestar import Litestar, Router
@@ -12,7 +13,7 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.plugins.pydantic import PydanticInitPlugin
-from litestar.types import Guard, Method
+from litestar.types import ASGIApp, Guard, Method
 from sqlalchemy.engine import URL
 
 from sale_orders.app.docs import docs
@@ -33,6 +34,7 @@ from sale_orders.family.databases import (
 from sale_orders.family.providers import IDEMPOTENCY_WINDOW_STATE_KEY
 from sale_orders.family.record import ASYNC, FAMILIES, FAMILY_NAMES, SYNC, Family
 from sale_orders.family.runtime.threads import thread_pool_sizer
+from sale_orders.features import Feature
 from sale_orders.settings import Settings
 from sale_orders.web.admission import AdmissionBound
 from sale_orders.web.auth import SECURITY, api_key_guard
@@ -60,7 +62,7 @@ def family_router(family: Family, config: DatabaseConfig, settings: Settings) ->
         route_handlers=CONTROLLERS[family.name],
         tags=[family.name],
         guards=guards(settings),
-        before_request=refuse_ambiguous_request,
+        before_request=refuse_ambiguous_request if Feature.UNAMBIGUOUS in settings.enabled else None,
         security=SECURITY,
         dependencies={"db_session": Provide(config.provide_session, sync_to_thread=False)},
     )
@@ -93,6 +95,7 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
         msg = "no database configured: set DATABASE_URL, or run `sale-orders serve` to start an embedded PostgreSQL"
         raise RuntimeError(msg)
     configs = database_configs(url, settings)
+    features = settings.enabled
     health_db_engine = health_engine(url, settings)
     reads = {family.name: standby_reads(family, settings) for family in FAMILIES}
     standby_engines = [engine for _, engine in reads.values() if engine is not None]
@@ -104,20 +107,17 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             PydanticInitPlugin(validate_strict=True),
             ForbidExtraSchemaPlugin(),
             database_plugin(configs),
-            MetricsPlugin(
-                guards=guards(settings),
-                families=FAMILY_NAMES,
-                engines=configs,
-                thread_pool_families=[family.name for family in FAMILIES if family.in_thread_pool],
-            ),
+            *metrics_plugin(configs, settings),
         ],
         on_startup=[
-            thread_pool_sizer(settings.sync_threads, settings.pool_timeout),
-            lambda: prepare_engines(configs),
+            thread_pool_sizer(
+                settings.sync_threads, settings.pool_timeout, bounded=Feature.THREAD_QUEUE_BOUND in features
+            ),
+            lambda: prepare_engines(configs, settings),
             freeze_startup_objects,
         ],
         on_shutdown=[health_db_engine.dispose, *(engine.dispose for engine in standby_engines)],
-        before_send=[list_every_method_in_allow, add_security_headers],
+        before_send=[list_every_method_in_allow, add_security_headers] if Feature.EDGE in features else [],
         # A full order (100 lines) is about 10 KB; anything near this limit is not an order. Answered 413.
         request_max_body_size=limits.MAX_BODY_BYTES,
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
@@ -134,6 +134,34 @@ def create_app(database_url: URL | None = None, settings: Settings | None = None
             }
         ),
     )
-    handler = AdmissionBound(ErrorsAsProblems(HeadAsGet(app.asgi_handler)), FAMILY_NAMES, settings.max_in_flight)
-    app.asgi_handler = RequestContext(handler, families=FAMILY_NAMES)
+    app.asgi_handler = edge(app.asgi_handler, features, settings)
     return app
+
+
+def metrics_plugin(configs: Mapping[str, DatabaseConfig], settings: Settings) -> list[MetricsPlugin]:
+    """/metrics and its request middleware, unless `FEATURES` leaves them out."""
+    if Feature.METRICS not in settings.enabled:
+        return []
+    return [
+        MetricsPlugin(
+            guards=guards(settings),
+            families=FAMILY_NAMES,
+            engines=configs,
+            thread_pool_families=[family.name for family in FAMILIES if family.in_thread_pool],
+        )
+    ]
+
+
+def edge(handler: ASGIApp, features: Collection[Feature], settings: Settings) -> ASGIApp:
+    """What wraps Litestar's own handler, each part unless `FEATURES` leaves it out.
+
+    Request ids outermost, then the admission bound (a shed request still gets its id), then errors outside a
+    handler as problem details and `HEAD` as `GET`.
+    """
+    if Feature.EDGE in features:
+        handler = ErrorsAsProblems(HeadAsGet(handler))
+    if Feature.ADMISSION in features:
+        handler = AdmissionBound(handler, FAMILY_NAMES, settings.max_in_flight)
+    if Feature.EDGE in features:
+        handler = RequestContext(handler, families=FAMILY_NAMES)
+    return handler

@@ -41,7 +41,7 @@ def health_engine(url: URL, settings: Settings) -> AsyncEngine:
         pool_pre_ping=True,  # a check must not fail once because its idle connection was closed meanwhile
         connect_args=ASYNCPG.connect_args(settings),
     )
-    ASYNCPG.prepare_engine(engine)
+    ASYNCPG.prepare_engine(engine, settings)
     return engine  # type: ignore[return-value]  # the asyncpg driver makes async engines
 
 

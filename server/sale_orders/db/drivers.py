@@ -18,26 +18,29 @@ Across a network, a link can go silent (no bytes, no RST): each driver is given 
 for PostgreSQL (`DB_CONNECT_TIMEOUT`, `DB_RESPONSE_TIMEOUT`), so a request answers 503 within seconds and its
 connection is thrown away, and TCP keepalives notice a dead peer on a real network:
 
-- connecting: psycopg2 under the deadline below (libpq's `connect_timeout` does not apply under a wait
-  callback); asyncpg, `timeout`.
-- waiting for an answer: psycopg2, `db/deadline.py` (a wait callback with a deadline); asyncpg, `command_timeout`.
+- connecting: psycopg2, libpq's `connect_timeout` (whole seconds, at least 2); asyncpg, `timeout`.
+- waiting for an answer: psycopg2, `db/deadline.py` (a watchdog thread cuts a call older than its deadline);
+  asyncpg, `command_timeout`.
 - the connection after that: closed by psycopg2 / aborted here (a graceful close would wait on the cut link
   too), and invalidated by SQLAlchemy in both: the pool never hands it out again.
 - a dead peer on a real network: libpq's keepalives and `tcp_user_timeout`; for asyncpg, the same socket options.
 """
 
+import math
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import psycopg2.extensions
 from psycopg2.extensions import ISOLATION_LEVEL_AUTOCOMMIT, ISOLATION_LEVEL_READ_COMMITTED
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from sale_orders.db import deadline
+from sale_orders.features import Feature
 from sale_orders.settings import Settings
 from sale_orders.upstream import TransportSocket, asyncpg_socket
 
@@ -56,7 +59,7 @@ def libpq_dsn(url: URL) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-class Psycopg2Connection(deadline.DeadlineConnection):
+class Psycopg2Connection(psycopg2.extensions.connection):
     """psycopg2's connection, in and out of autocommit without a round trip.
 
     SQLAlchemy returns a connection to the pool by setting the server's default isolation level explicitly;
@@ -75,9 +78,12 @@ class Psycopg2Connection(deadline.DeadlineConnection):
 
 
 @cache
-def _psycopg2_connection_class(seconds: float) -> type[Psycopg2Connection]:
-    """`Psycopg2Connection` with a deadline of `seconds` (a class: connecting already waits under it)."""
-    return type(f"Psycopg2Connection{seconds:g}s", (Psycopg2Connection,), {"deadline": seconds})
+def _psycopg2_connection_class(seconds: float | None) -> type[Psycopg2Connection]:
+    """`Psycopg2Connection` with a deadline of `seconds` (`db/deadline.py`), or none."""
+    if seconds is None:
+        return Psycopg2Connection
+    bases = (deadline.DeadlineConnection, Psycopg2Connection)
+    return type(f"Psycopg2Connection{seconds:g}s", bases, {"deadline": seconds})
 
 
 def server_settings(settings: Settings) -> dict[str, str]:
@@ -86,8 +92,11 @@ def server_settings(settings: Settings) -> dict[str, str]:
 
 
 def _psycopg2_connect_args(settings: Settings) -> dict[str, Any]:
+    deadlines = Feature.DEADLINES in settings.enabled
     arguments: dict[str, Any] = {
-        "connection_factory": _psycopg2_connection_class(settings.db_response_timeout),
+        "connection_factory": _psycopg2_connection_class(settings.db_response_timeout if deadlines else None),
+        # libpq counts whole seconds, and at least 2.
+        "connect_timeout": max(2, math.ceil(settings.db_connect_timeout)),
         "keepalives": 1,
         "keepalives_idle": KEEPALIVE_IDLE,
         "keepalives_interval": KEEPALIVE_INTERVAL,
@@ -100,7 +109,9 @@ def _psycopg2_connect_args(settings: Settings) -> dict[str, Any]:
 
 
 def _asyncpg_connect_args(settings: Settings) -> dict[str, Any]:
-    timeouts = {"timeout": settings.db_connect_timeout, "command_timeout": settings.db_response_timeout}
+    timeouts: dict[str, Any] = {}
+    if Feature.DEADLINES in settings.enabled:
+        timeouts = {"timeout": settings.db_connect_timeout, "command_timeout": settings.db_response_timeout}
     if settings.pgbouncer:
         # Not the unique `prepared_statement_name_func` of SQLAlchemy's asyncpg docs: asyncpg closes a named
         # statement late, on whatever server connection the client has by then, so named statements pile up
@@ -109,9 +120,8 @@ def _asyncpg_connect_args(settings: Settings) -> dict[str, Any]:
     return {**timeouts, "server_settings": server_settings(settings)}
 
 
-def _prepare_psycopg2(engine: Engine | AsyncEngine) -> None:
-    del engine  # the wait callback is the process's, for every connection of `Psycopg2Connection`
-    deadline.install()
+def _prepare_psycopg2(engine: Engine | AsyncEngine, settings: Settings) -> None:
+    del engine, settings  # its deadline comes with its connection class (`_psycopg2_connect_args`)
 
 
 def _keep_alive(tcp: TransportSocket) -> None:
@@ -122,7 +132,8 @@ def _keep_alive(tcp: TransportSocket) -> None:
     tcp.setsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT, TCP_USER_TIMEOUT_MS)
 
 
-def _prepare_asyncpg(engine: Engine | AsyncEngine) -> None:
+def _prepare_asyncpg(engine: Engine | AsyncEngine, settings: Settings) -> None:
+    del settings  # its timeouts are connect arguments
     pool = (engine.sync_engine if isinstance(engine, AsyncEngine) else engine).pool
 
     @event.listens_for(pool, "connect")
@@ -147,7 +158,7 @@ class Driver:
     create_engine: Callable[..., Engine] | Callable[..., AsyncEngine]
     """SQLAlchemy's engine factory for the driver, with the driver's own options."""
     connect_args: Callable[[Settings], dict[str, Any]]
-    prepare_engine: Callable[[Engine | AsyncEngine], None]
+    prepare_engine: Callable[[Engine | AsyncEngine, Settings], None]
     """What an engine of this driver needs before it serves: the deadline, keepalives, aborting timed-out links."""
     autocommits_behind_pgbouncer: bool
     """Whether a single statement may run in autocommit behind PgBouncer in transaction mode. asyncpg's

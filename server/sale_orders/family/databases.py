@@ -14,11 +14,13 @@ from advanced_alchemy.extensions.litestar import SQLAlchemySyncConfig as SyncCon
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import AsyncAdaptedQueuePool, Pool
 
 from sale_orders.db.failover import connect_one_host_at_a_time, treat_read_only_as_disconnect
 from sale_orders.family.reads import StandbyReads
 from sale_orders.family.record import FAMILIES, Family
 from sale_orders.family.runtime.session_configs import AUTOCOMMIT, SINGLE_STATEMENT
+from sale_orders.features import Feature
 from sale_orders.settings import Settings
 
 DatabaseConfig = SyncConfig | SQLAlchemyAsyncConfig
@@ -27,6 +29,13 @@ DatabaseConfig = SyncConfig | SQLAlchemyAsyncConfig
 # cache); left on, they would run on every commit.
 _NO_LISTENERS: dict[str, Any] = {"enable_file_object_listener": False, "enable_touch_updated_timestamp_listener": False}
 _NO_CACHE_LISTENER: dict[str, Any] = {"enable_cache_listener": False}
+
+
+def pool_class(family: Family, settings: Settings) -> type[Pool]:
+    """The family's pool; SQLAlchemy's own for asyncio where `FEATURES` leaves the fair pool out (the ladder)."""
+    if Feature.FAIR_POOL in settings.enabled or not issubclass(family.pool_class, AsyncAdaptedQueuePool):
+        return family.pool_class
+    return AsyncAdaptedQueuePool
 
 
 def database_config(family: Family, url: URL, settings: Settings) -> DatabaseConfig:
@@ -38,7 +47,7 @@ def database_config(family: Family, url: URL, settings: Settings) -> DatabaseCon
         connection_string=family.driver.url(url).render_as_string(hide_password=False),
         create_engine_callable=family.driver.create_engine,  # type: ignore[arg-type]  # the record pairs them
         engine_config=EngineConfig(
-            poolclass=family.pool_class,
+            poolclass=pool_class(family, settings),
             pool_size=family.pool_size(settings),
             connect_args=family.driver.connect_args(settings),
             pool_timeout=settings.pool_timeout,
@@ -73,7 +82,7 @@ def database_plugin(configs: Mapping[str, DatabaseConfig]) -> SQLAlchemyPlugin:
     return SQLAlchemyPlugin(config=list(configs.values()))
 
 
-def prepare_engines(configs: Mapping[str, DatabaseConfig]) -> None:
+def prepare_engines(configs: Mapping[str, DatabaseConfig], settings: Settings) -> None:
     """Give every family's engine what it needs before it serves.
 
     Its driver's deadline and keepalives (`Driver.prepare_engine`), and what a failover asks of a pool
@@ -81,7 +90,7 @@ def prepare_engines(configs: Mapping[str, DatabaseConfig]) -> None:
     """
     for family in FAMILIES:
         engine = configs[family.name].get_engine()
-        family.driver.prepare_engine(engine)
+        family.driver.prepare_engine(engine, settings)
         treat_read_only_as_disconnect(engine)
         connect_one_host_at_a_time(engine)
 
@@ -97,14 +106,14 @@ def standby_reads(family: Family, settings: Settings) -> tuple[StandbyReads, Eng
         return StandbyReads(family.name), None
     engine = family.driver.create_engine(
         family.driver.url(url).render_as_string(hide_password=False),
-        poolclass=family.pool_class,
+        poolclass=pool_class(family, settings),
         pool_size=family.pool_size(settings),
         max_overflow=0,
         pool_timeout=settings.pool_timeout,
         pool_pre_ping=settings.pool_pre_ping,
         connect_args=family.driver.connect_args(settings),
     )
-    family.driver.prepare_engine(engine)
+    family.driver.prepare_engine(engine, settings)
     connect_one_host_at_a_time(engine)
     bind = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     return StandbyReads(family.name, bind, settings.max_staleness_ms), engine

@@ -63,11 +63,18 @@ class HandlerThreadPool(ThreadPoolExecutor):
         return super().submit(run_unless_too_late)
 
 
-def thread_pool_sizer(threads: int, queue_timeout: float) -> Callable[[Litestar], None]:
-    """A startup hook giving the event loop a default executor of `threads` threads (also in the app's state)."""
+def thread_pool_sizer(threads: int, queue_timeout: float, *, bounded: bool = True) -> Callable[[Litestar], None]:
+    """A startup hook giving the event loop a default executor of `threads` threads (also in the app's state).
+
+    `bounded`: a `HandlerThreadPool`; else a plain `ThreadPoolExecutor` (`FEATURES` without `thread-queue-bound`).
+    """
 
     def size_thread_pool(app: Litestar) -> None:
-        executor = HandlerThreadPool(threads, queue_timeout)
+        executor = (
+            HandlerThreadPool(threads, queue_timeout)
+            if bounded
+            else ThreadPoolExecutor(threads, thread_name_prefix="sync-handler")
+        )
         asyncio.get_running_loop().set_default_executor(executor)
         app.state[THREAD_POOL_STATE_KEY] = executor
 
