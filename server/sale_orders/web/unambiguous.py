@@ -10,7 +10,7 @@ with a 400 rather than resolved silently:
   the one way the API itself writes ids.
 
 And a POST or PATCH whose body is not JSON (`Content-Type`: 415, `web/bodies.py`), or is empty (400), is refused
-here too, before its body is read.
+here too, before its body is read; only a chunked body is read here, since whether it is empty shows only then.
 """
 
 import re
@@ -55,16 +55,20 @@ def _path_errors(scope: dict[str, Any]) -> list[dict[str, str]]:
     return [{"key": _PATH_ID, "source": "path", "message": "write it as plain digits, e.g. 42"}]
 
 
-def _body_errors(scope: dict[str, Any]) -> list[dict[str, str]]:
+_NO_BODY = {"key": "body", "source": "body", "message": "the request has no body: send the object as JSON"}
+
+
+async def _body_errors(request: Request[Any, Any, Any], scope: dict[str, Any]) -> list[dict[str, str]]:
     if scope.get("method") not in _BODY_METHODS:
         return []
     require_json(scope)  # a 415 before anything else: the body is not read
     headers = dict(scope["headers"])
-    if headers.get(b"content-length", b"").strip() == b"0" or (
-        b"content-length" not in headers and b"transfer-encoding" not in headers
-    ):
-        return [{"key": "body", "source": "body", "message": "the request has no body: send the object as JSON"}]
-    return []
+    if b"content-length" in headers:
+        return [_NO_BODY] if headers[b"content-length"].strip() == b"0" else []
+    if b"transfer-encoding" not in headers:
+        return [_NO_BODY]
+    # Chunked: empty only if its first chunk is the last. Litestar keeps what is read here for the handler.
+    return [] if await request.body() else [_NO_BODY]
 
 
 async def refuse_ambiguous_request(request: Request[Any, Any, Any]) -> None:
@@ -77,7 +81,7 @@ async def refuse_ambiguous_request(request: Request[Any, Any, Any]) -> None:
     scope: dict[str, Any] = request.scope  # type: ignore[assignment]
     errors = _path_errors(scope) + _header_errors(scope["headers"])
     if not errors:  # the Content-Type is read only once it is known to be one
-        errors = _body_errors(scope)
+        errors = await _body_errors(request, scope)
     if query := scope["query_string"]:
         errors += _query_errors(query)
     if errors:

@@ -1,5 +1,6 @@
 """Bad input of every kind gets the documented 4xx problem, status and type exactly, and stores nothing."""
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -115,6 +116,24 @@ def test_empty_or_malformed_body_is_a_400(
 ) -> None:
     response = api.post(path, content=content, headers={"content-type": content_type})
     assert_problem(response, 400, "validation-error", mentions=mentions)
+    assert row_counts(database_url) == EMPTY
+
+
+def no_chunks() -> Iterator[bytes]:
+    """An empty body sent chunked (an iterator has no length): the last chunk only, `0\r\n\r\n`."""
+    yield from ()
+
+
+@pytest.mark.parametrize(("method", "path"), [("POST", "/contact"), ("PATCH", "/contact/1")])
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_an_empty_body_is_the_same_400_however_it_is_framed(
+    api: Api, database_url: URL, method: str, path: str, framing: str
+) -> None:
+    content = b"" if framing == "content-length" else no_chunks()
+    response = api.client.request(method, api.url(path), content=content, headers={"content-type": "application/json"})
+    assert ("transfer-encoding" in response.request.headers) == (framing == "chunked")
+    problem = assert_problem(response, 400, "validation-error", mentions="the request has no body")
+    assert problem["errors"] == [{"loc": "body", "message": "the request has no body: send the object as JSON"}]
     assert row_counts(database_url) == EMPTY
 
 
