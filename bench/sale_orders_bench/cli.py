@@ -214,6 +214,48 @@ def admission(  # noqa: PLR0913, PLR0917 - one parameter per option
     _execute(run, "admission", measured.measurement(run, chosen, bound=bound, rounds=1 if quick else rounds))
 
 
+@bench.command("hot-row", short_help="unrelated reads and /health while 64 clients PATCH one order")
+@click.option("--quick", is_flag=True, help="one round, 3 s per phase, 500 orders; fails on any read other than a 200")
+@click.option(
+    "--rounds", type=click.IntRange(min=1), default=3, show_default=True, help="rounds of a quiet and a hammered phase"
+)
+@click.option("--seconds", type=click.IntRange(min=1), help="seconds per phase  [default: 10; --quick: 3]")
+@click.option(
+    "--hammers", type=click.IntRange(min=1), default=64, show_default=True, help="clients PATCHing the hot order"
+)
+@click.option(
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="folder for the results  [default: bench/results/<timestamp>]",
+)
+def hot_row(quick: bool, rounds: int, seconds: int | None, hammers: int, output: Path | None) -> None:
+    """While HAMMERS clients PATCH one order, do /health and reads of another order stay 200 and fast?
+
+    A few reader threads loop over GET /health, GET /sync/order/{id} and GET /async/order/{id} (an order nobody
+    changes) in phases of --seconds: quiet, and while the hammers (half through /sync, half through /async, in a
+    process of their own) PATCH one hot order. Rounds alternate (quiet, hammered, hammered, quiet, ...). Reports
+    each read's p50, p99 and max and its statuses, hammered/quiet of p50 and p99, the PATCHes' 200s and 409s (a 409
+    must be concurrent-change with Retry-After), and the most sessions seen waiting on a Lock at once.
+
+    Starts a scratch PostgreSQL and the API, and stops them by PID; see bench/README.md.
+    """
+    from sale_orders_bench import hot_row as measured  # noqa: PLC0415 - heavy: only to run
+
+    defaults = o.defaults(quick)
+    seconds = seconds or (3 if quick else 10)
+    run = o.Run(
+        quick=quick,
+        orders=defaults.orders,
+        concurrency=[hammers],
+        duration_s=seconds,
+        warmup_s=1,
+        output=output,
+        fail_on_errors=quick,
+    )
+    measurement = measured.measurement(run, rounds=1 if quick else rounds, seconds=seconds, hammers=hammers)
+    _execute(run, "hot-row", measurement, rounds=1 if quick else rounds, hammers=hammers)
+
+
 @bench.command(epilog=EPILOG, short_help="py-spy of the API's worker under load, per family")
 @_QUICK
 @_endpoints("list_orders")
