@@ -5,7 +5,8 @@ Arabic-Indic one as 1. A request a proxy, a cache or a log may read differently 
 with a 400 rather than resolved silently:
 
 - a query parameter given twice (`?after=1&after=5`);
-- `Idempotency-Key`, `Content-Type` or `Authorization` given twice (which key, which type, whose key?);
+- `Idempotency-Key`, `Consistency-Token`, `Content-Type` or `Authorization` given twice (which key, which token,
+  which type, whose key?);
 - an id in the path or the query not written as plain ASCII digits (`0`, or a digit 1-9 followed by digits),
   the one way the API itself writes ids.
 
@@ -24,7 +25,7 @@ from sale_orders.web.bodies import require_json
 
 _PLAIN_NUMBER = re.compile(r"0|[1-9][0-9]*")
 _NUMBER_PARAMETERS = frozenset({"after", "limit"})
-_SINGLE_HEADERS = frozenset({b"idempotency-key", b"content-type", b"authorization"})
+_SINGLE_HEADERS = frozenset({b"idempotency-key", b"consistency-token", b"content-type", b"authorization"})
 _PATH_ID = "item_id"
 _BODY_METHODS = frozenset({"POST", "PATCH"})
 

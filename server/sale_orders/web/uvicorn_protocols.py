@@ -1,12 +1,12 @@
 """uvicorn's two HTTP/1.1 protocols with `RequestBounds`: the one module that relies on uvicorn's insides.
 
 Checked against uvicorn 0.54.0 with httptools 0.9.0 and h11 0.16.0 (`CHECKED_WITH`). Besides the asyncio
-protocol methods it overrides what `UPSTREAM` lists: the httptools parser callbacks `on_headers_complete` and
-`on_message_complete` (the parser binds them from the protocol when it is made), h11's `on_response_complete`,
-and both protocols' `send_400_response` (a request the parser refuses, answered as problem details); and it
-reads the attributes of `UPSTREAM_ATTRIBUTES`: `cycle` (its
-`response_started`, `response_complete`, `disconnected`, `message_event`), `pipeline` (httptools), `conn`
-(h11) and `server_state.default_headers`. tests/unit/test_uvicorn_protocols.py fails when one of them
+protocol methods it overrides what `UPSTREAM` lists: the httptools parser callbacks `on_header` (a value without
+the whitespace after it, as h11 reads it), `on_headers_complete` and `on_message_complete` (the parser binds them
+from the protocol when it is made), h11's `on_response_complete`, and both protocols' `send_400_response` (a
+request the parser refuses, answered as problem details); and it reads the attributes of `UPSTREAM_ATTRIBUTES`:
+`cycle` (its `response_started`, `response_complete`, `disconnected`, `message_event`), `pipeline` (httptools),
+`conn` (h11) and `server_state.default_headers`. tests/unit/test_uvicorn_protocols.py fails when one of them
 changes: read what the new upstream code does with that state before adapting the names.
 
 `serve` passes these classes to uvicorn by import string (`PROTOCOLS`), so each worker process imports them.
@@ -29,6 +29,7 @@ UPSTREAM: dict[type, dict[str, tuple[str, ...]]] = {
         "connection_made": ("transport",),
         "connection_lost": ("exc",),
         "data_received": ("data",),
+        "on_header": ("name", "value"),
         "on_headers_complete": (),
         "on_message_complete": (),
         "send_400_response": ("msg",),
@@ -86,6 +87,10 @@ class BoundedHttpToolsProtocol(_UvicornState, RequestBounds, HttpToolsProtocol):
     """`serve --http httptools`: uvicorn's httptools protocol within `RequestBounds`."""
 
     _in_body = False
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        # llhttp keeps the whitespace after a value (`Consistency-Token: 1 `); h11 drops it, as RFC 9110 5.5 says.
+        super().on_header(name, value.rstrip(b" \t"))
 
     def on_headers_complete(self) -> None:
         self._header_bytes = 0

@@ -71,6 +71,16 @@ def test_two_idempotency_keys_joined_in_one_header_are_a_400(api: Api, database_
     assert row_counts(database_url) == EMPTY
 
 
+@pytest.mark.parametrize("tokens", [("abc", "1"), ("1", "abc"), ("1", "1")])
+def test_a_repeated_consistency_token_is_a_400_whichever_comes_first(api: Api, tokens: tuple[str, str]) -> None:
+    contact = api.create("/contact", CONTACT)
+    # Two header lines, as a client sends them (the test client would join them into one).
+    headers = [("Consistency-Token", token) for token in tokens]
+    for path in (f"/contact/{contact['id']}", "/contact"):
+        problem = in_client_loop(api.client, http_scope("GET", api.url(path), headers)).problem(400, "validation-error")
+        assert problem["errors"] == [{"loc": "consistency-token", "message": "given more than once"}]
+
+
 @pytest.mark.parametrize("item_id", ["+1", "%D9%A1", "007", "%201", "1_0", "01"])
 def test_a_path_id_not_written_as_plain_digits_is_a_400(api: Api, item_id: str) -> None:
     contact = api.create("/contact", CONTACT)

@@ -21,8 +21,10 @@ CONTACT = json.dumps({"name": "Ann", "email": "ann@example.com"}).encode()
         [("Idempotency-Key", "first"), ("Idempotency-Key", "second")],
         [("Content-Type", "application/json"), ("Content-Type", "text/plain")],
         [("Authorization", "Bearer one"), ("Authorization", "Bearer two")],
+        [("Consistency-Token", "abc"), ("Consistency-Token", "1")],
+        [("Consistency-Token", "1"), ("Consistency-Token", "abc")],
     ],
-    ids=["idempotency-key", "content-type", "authorization"],
+    ids=["idempotency-key", "content-type", "authorization", "consistency-token", "consistency-token-valid-first"],
 )
 def test_a_repeated_header_is_a_400(adversary_server: LiveServer, family: str, repeated: list[tuple[str, str]]) -> None:
     address = urlsplit(adversary_server.base_url)
