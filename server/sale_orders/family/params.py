@@ -49,7 +49,8 @@ ConsistencyTokenHeader = Annotated[
         description=(
             "read-your-writes: the newest `Consistency-Token` this client's writes were answered with. A standby "
             "answers the read only once it has every transaction up to it, otherwise the primary does; without it a "
-            "standby may answer if it is at most MAX_STALENESS_MS behind. The SDK sends it by itself."
+            "standby may answer if it is at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice,"
+            " a 400."
         ),
         schema_extra={"one_of": None, "type": OpenAPIType.STRING},
     ),

@@ -104,7 +104,7 @@ def sync_detailed(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -141,7 +141,7 @@ def sync(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -173,7 +173,7 @@ async def asyncio_detailed(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -208,7 +208,7 @@ async def asyncio(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

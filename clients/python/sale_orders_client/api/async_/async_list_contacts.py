@@ -117,7 +117,7 @@ def sync_detailed(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -159,7 +159,7 @@ def sync(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -196,7 +196,7 @@ async def asyncio_detailed(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -236,7 +236,7 @@ async def asyncio(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

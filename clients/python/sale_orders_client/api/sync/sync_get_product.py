@@ -106,7 +106,7 @@ def sync_detailed(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -143,7 +143,7 @@ def sync(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -175,7 +175,7 @@ async def asyncio_detailed(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -210,7 +210,7 @@ async def asyncio(
         consistency_token (str | Unset): read-your-writes: the newest `Consistency-Token` this
             client's writes were answered with. A standby answers the read only once it has every
             transaction up to it, otherwise the primary does; without it a standby may answer if it is
-            at most MAX_STALENESS_MS behind. The SDK sends it by itself.
+            at most MAX_STALENESS_MS behind. The SDK sends it by itself. Given twice, a 400.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
