@@ -356,11 +356,11 @@ def ab(  # noqa: PLR0913, PLR0917 - one parameter per option
     _execute(run, "ab", jobs.ab(run, chosen, rev_a=rev, rev_b=rev_b, rounds=rounds))
 
 
-@bench.command(epilog=EPILOG, short_help="PostgreSQL 0-15 ms away, two sizings, the costs")
+@bench.command(epilog=EPILOG, short_help="PostgreSQL 0-15 ms away, two sizings side by side, the costs")
 @click.option(
     "--quick",
     is_flag=True,
-    help="CI smoke run: direct, 0 and 5 ms, 300 orders, c=8, 1 s runs, no warm-up, costs at N=16; fails on errors",
+    help="CI smoke run: direct, 0 and 5 ms, 300 orders, c=8, 2 rounds of 1 s, no warm-up, costs N=16; fails on errors",
 )
 @click.option(
     "--delays",
@@ -374,8 +374,9 @@ def ab(  # noqa: PLR0913, PLR0917 - one parameter per option
     default=",".join(o.SIZINGS),
     show_default=True,
     help="defaults: the server's SYNC_THREADS, SYNC_POOL_SIZE, ASYNC_POOL_SIZE; recommended: the sizing rule's for "
-    "each delay (sale_orders_bench.sizing), served only where it differs",
+    "each delay (sale_orders_bench.sizing), served beside the defaults only where it differs",
 )
+@click.option("--rounds", type=click.IntRange(min=1), help=_ROUNDS.format(3, 2) + " (ABBA)")
 @click.option(
     "--costs",
     callback=o.integers,
@@ -384,7 +385,7 @@ def ab(  # noqa: PLR0913, PLR0917 - one parameter per option
 )
 @click.option("--no-costs", is_flag=True, help="leave out the cost of threads and connections")
 @_concurrency("8,64,256; --quick: 8")
-@click.option("--duration", type=int, help="seconds per wrk run  [default: 10; --quick: 1]")
+@click.option("--duration", type=int, help="seconds per wrk run, per round  [default: 5; --quick: 1]")
 @_endpoints(",".join(o.NETWORK_ENDPOINTS))
 @_common
 def network(  # noqa: PLR0913, PLR0917 - one parameter per option
@@ -392,6 +393,7 @@ def network(  # noqa: PLR0913, PLR0917 - one parameter per option
     quick: bool,
     delays: list[str] | None,
     sizings: list[str],
+    rounds: int | None,
     costs: list[int] | None,
     no_costs: bool,
     concurrency: list[int] | None,
@@ -400,8 +402,9 @@ def network(  # noqa: PLR0913, PLR0917 - one parameter per option
 ) -> None:
     """PostgreSQL milliseconds away: the API behind the fault proxy at each delay, with two sizings, and the costs.
 
-    At each one-way delay the API is served with the default sizing and with the sizing rule's, and driven on
-    --endpoints x --concurrency x --families; then what a thread and a connection cost in memory (--costs).
+    At each delay the API is served with the default sizing and, beside it, the sizing rule's, driven on --endpoints
+    x --concurrency x --families in --rounds (defaults then recommended, then the reverse): medians, spread, each
+    round's recommended/defaults; then what a thread and a connection cost in memory (--costs).
     Writes results.json, results.md and <endpoint>-c<c>.png  [default folder: bench/results/<timestamp>/network].
     """
     from sale_orders_bench.network.run import measurement  # noqa: PLC0415 - heavy: only to run
@@ -409,6 +412,7 @@ def network(  # noqa: PLR0913, PLR0917 - one parameter per option
 
     form = "quick" if quick else "full"
     defaults = o.NETWORK_QUICK if quick else o.NETWORK
+    duration = duration or (1 if quick else 5)  # 5 s, not 10: the rounds cost 1.5 times a single pass, not 3
     run = _run(common, quick=quick, defaults=defaults, concurrency=concurrency, duration=duration)
     run.step_duration_s = o.defaults(quick).step_duration
     chosen = Network(
@@ -417,8 +421,9 @@ def network(  # noqa: PLR0913, PLR0917 - one parameter per option
         sizings=sizings,
         costs=[] if no_costs else costs or o.NETWORK_COSTS[form],
         endpoints=[endpoint.name for endpoint in o.endpoints(endpoints or o.NETWORK_ENDPOINTS)],
+        rounds=rounds or (2 if quick else 3),
     )
-    settings = {"delays": chosen.delays, "sizings": chosen.sizings, "costs": chosen.costs}
+    settings = {"delays": chosen.delays, "sizings": chosen.sizings, "rounds": chosen.rounds, "costs": chosen.costs}
     _execute(run, "network", measurement(chosen), folder="network", **settings)
 
 

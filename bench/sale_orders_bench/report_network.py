@@ -96,7 +96,7 @@ def proxy_lines(network: dict[str, Any]) -> list[str]:
     cost = network["proxy_cost"]
     rtt = cost["select_1_ms"]
     lines = [
-        "### What the proxy itself costs (0 ms against direct, default sizing)",
+        "### What the proxy itself costs (0 ms against direct, default sizing, medians of the rounds)",
         "",
         (
             f"`SELECT 1`: {_number(rtt.get('direct'), 3)} ms direct (unix socket), "
@@ -115,62 +115,96 @@ def proxy_lines(network: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def _rate(row: Row) -> str:
+    """Median req/s, and the spread of the rounds when there was more than one."""
+    text = _number(row["requests_per_s"])
+    if row.get("rounds", 1) > 1:
+        text += f" ({_number(row['min_requests_per_s'])}-{_number(row['max_requests_per_s'])})"
+    return text
+
+
 def _cell(row: Row | None) -> tuple[str, str, str]:
     if row is None:
         return "-", "-", "-"
+    return _rate(row), f"{row['p50_ms']:.1f} / {row['p99_ms']:.1f}", _number(row["ratio_to_0ms"], 2)
+
+
+def _versus(row: Row | None, comparison: dict[str, Any] | None) -> str:
+    """Recommended over defaults: the ratio of the medians, each round's own (or their range), and the verdict."""
+    if row is None or row["sizing"] == "defaults":
+        return "-"
+    if row.get("same_as"):
+        return "="
+    if comparison is None or comparison["ratio"] is None:
+        return "-"
+    rounds = comparison["round_ratios"]
+    # Two rounds' ratios are shown as they are; more, as their range.
+    few = len(rounds) <= 2
+    each = ", ".join(f"{ratio:.2f}" for ratio in rounds) if few else f"{min(rounds):.2f}-{max(rounds):.2f}"
+    verdict = comparison["verdict"].removeprefix("recommended ")
+    return f"**{comparison['ratio']:.2f}** ({each})" + (f" {verdict}" if verdict in {"faster", "slower"} else "")
+
+
+def _queues(sync: Row | None, async_: Row | None) -> tuple[str, str]:
     return (
-        _number(row["requests_per_s"]),
-        f"{row['p50_ms']:.1f} / {row['p99_ms']:.1f}",
-        _number(row["ratio_to_0ms"], 2),
+        f"{_number(sync['max_thread_pool_busy'])} / {_number(sync['max_thread_pool_queued'])}" if sync else "-",
+        f"{_number(async_['max_db_pool_in_use'])} / {_number(async_['max_db_pool_waiting'])}" if async_ else "-",
     )
 
 
 def sweep_lines(network: dict[str, Any]) -> list[str]:
-    runs = network["runs"]
-    by_key = {(r["endpoint"], r["concurrency"], r["delay"], r["sizing"], r["family"]): r for r in runs}
+    medians = network["figures"]
+    rounds = network["rounds"]
+    by_key = {(r["endpoint"], r["concurrency"], r["delay"], r["sizing"], r["family"]): r for r in medians}
+    versus = {(c["delay"], c["endpoint"], c["family"], c["concurrency"]): c for c in network["comparisons"]}
     lines = [
         "### Throughput and latency against the delay",
         "",
         (
-            "x 0 ms = requests/s over the same family, endpoint, concurrency and sizing through the proxy at 0 ms. "
-            "errors = non-2xx + socket errors (sync / async). sync busy / queued = the most threads busy and calls "
-            "queued for a thread, async in use / waiting = the most connections in use and checkouts waiting, from "
-            "the API's /metrics during the run. = marks a sizing equal to the defaults there (measured once)."
+            f"At each delay both sizings were served side by side and every run was repeated in {rounds} rounds, "
+            "defaults then recommended in odd rounds, recommended then defaults in even ones, the two runs of a "
+            "round next to each other. req/s = the median of the rounds (min-max, their spread); p50 / p99 = "
+            "medians. rec/def = recommended over defaults req/s: the ratio of the medians in bold, then each "
+            "round's own ratio (with more than two rounds, their range); `faster` or `slower` only when every "
+            "round agrees, with at least 3 rounds. x 0 ms = the median over the same family, endpoint, "
+            "concurrency and sizing through the proxy at 0 ms. errors = non-2xx + socket errors of all rounds "
+            "(sync / async). sync busy / queued = the most threads busy and calls queued for a thread, async in "
+            "use / waiting = the most connections in use and checkouts waiting, from the API's /metrics in any "
+            "round. = marks a sizing equal to the defaults there (served once)."
         ),
         "",
     ]
-    endpoints = list(dict.fromkeys(r["endpoint"] for r in runs))
-    concurrencies = sorted({r["concurrency"] for r in runs})
+    endpoints = list(dict.fromkeys(r["endpoint"] for r in medians))
+    concurrencies = sorted({r["concurrency"] for r in medians})
     for endpoint in endpoints:
         lines += [
             f"#### `{endpoint}`",
             "",
             (
-                "| c | delay | sizing | sync req/s | sync p50 / p99 ms | sync x 0 ms | async req/s "
-                "| async p50 / p99 ms | async x 0 ms | errors s/a | sync busy / queued | async in use / waiting |"
+                "| c | delay | sizing | sync req/s | sync p50 / p99 ms | sync x 0 ms | sync rec/def | async req/s "
+                "| async p50 / p99 ms | async x 0 ms | async rec/def | errors s/a | sync busy / queued "
+                "| async in use / waiting |"
             ),
-            "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+            "|--:|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
         ]
         for concurrency in concurrencies:
             for delay in network["delays"]:
                 for sizing_name in network["sizings"]:
-                    sync, async_ = (by_key.get((endpoint, concurrency, delay, sizing_name, f)) for f in FAMILIES)
-                    present = [row for row in (sync, async_) if row is not None]
+                    pair = [by_key.get((endpoint, concurrency, delay, sizing_name, f)) for f in FAMILIES]
+                    present = [row for row in pair if row is not None]
                     if not present:
                         continue
                     same = " =" if present[0].get("same_as") else ""
-                    errors = " / ".join(str(row["errors"]) if row else "-" for row in (sync, async_))
-                    queues = (
-                        f"{_number(sync['max_thread_pool_busy'])} / {_number(sync['max_thread_pool_queued'])}"
-                        if sync
-                        else "-",
-                        f"{_number(async_['max_db_pool_in_use'])} / {_number(async_['max_db_pool_waiting'])}"
-                        if async_
-                        else "-",
-                    )
+                    cells = [
+                        cell
+                        for family, row in zip(FAMILIES, pair, strict=True)
+                        for cell in (*_cell(row), _versus(row, versus.get((delay, endpoint, family, concurrency))))
+                    ]
+                    errors = " / ".join(str(row["errors"]) if row else "-" for row in pair)
+                    queues = _queues(*pair)
                     lines.append(
                         f"| {concurrency} | {delay} | {sizing_name}{same} | "
-                        + " | ".join([*_cell(sync), *_cell(async_)])
+                        + " | ".join(cells)
                         + f" | {errors} | {queues[0]} | {queues[1]} |"
                     )
         lines.append("")
@@ -220,7 +254,8 @@ def network_markdown(document: dict[str, Any]) -> list[str]:
         "## Across a network: PostgreSQL behind a delay proxy",
         "",
         (
-            f"{settings['orders']:,} demo orders, {settings['workers']} worker(s), {settings['duration_s']} s per run, "
+            f"{settings['orders']:,} demo orders, {settings['workers']} worker(s), {network['rounds']} alternating "
+            f"rounds of {settings['duration_s']} s per run, "
             f"wrk with {settings['wrk_threads']} thread(s), the fault proxy (faultproxy/sale_orders_faultproxy) in a "
             "process of its own adding the one-way delay to each direction; wrk, the proxy, PostgreSQL and the server "
             f"share the machine. PostgreSQL: {network['max_connections_note']}."
@@ -237,53 +272,62 @@ def network_markdown(document: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _series(rows: Sequence[Row], delays: Sequence[str], field: str) -> tuple[list[int], list[float]]:
-    by_delay = {row["delay"]: row[field] for row in rows}
+def _series(rows: Sequence[Row], delays: Sequence[str]) -> tuple[list[int], list[Row]]:
+    by_delay = {row["delay"]: row for row in rows}
     points = [(i, by_delay[d]) for i, d in enumerate(delays) if d in by_delay]
-    return [i for i, _ in points], [value for _, value in points]
+    return [i for i, _ in points], [row for _, row in points]
 
 
 def plot_network(network: dict[str, Any], output: Path) -> list[Path]:
-    """Per endpoint and concurrency: req/s and p99 against the delay, a line per family and sizing."""
-    runs: list[Row] = network["runs"]
+    """Per endpoint and concurrency: req/s (median, a bar for the rounds' spread) and p99 against the delay."""
+    medians: list[Row] = network["figures"]
     delays: list[str] = network["delays"]
     written = []
-    for endpoint in dict.fromkeys(r["endpoint"] for r in runs):
-        for concurrency in sorted({r["concurrency"] for r in runs}):
+    for endpoint in dict.fromkeys(r["endpoint"] for r in medians):
+        for concurrency in sorted({r["concurrency"] for r in medians}):
             figure, (throughput, latency) = plt.subplots(1, 2, figsize=(12, 4.6), layout="constrained")
             for axes, field in ((throughput, "requests_per_s"), (latency, "p99_ms")):
                 for family in FAMILIES:
                     for sizing_name in network["sizings"]:
                         rows = [
                             r
-                            for r in runs
+                            for r in medians
                             if (r["endpoint"], r["concurrency"], r["family"], r["sizing"])
                             == (endpoint, concurrency, family, sizing_name)
                         ]
-                        x, y = _series(rows, delays, field)
-                        axes.plot(
+                        x, points = _series(rows, delays)
+                        y = [row[field] for row in points]
+                        spread = None
+                        if field == "requests_per_s":
+                            spread = [
+                                [row[field] - row["min_requests_per_s"] for row in points],
+                                [row["max_requests_per_s"] - row[field] for row in points],
+                            ]
+                        axes.errorbar(
                             x,
                             y,
+                            yerr=spread,
+                            capsize=3,
                             marker=MARKERS[sizing_name],
                             linestyle=LINESTYLES[sizing_name],
                             linewidth=2,
                             color=COLORS[family],
                             label=f"{family}, {sizing_name} sizing",
                         )
-                        failed = [i for i, d in enumerate(delays) for r in rows if r["delay"] == d and r["errors"]]
-                        axes.plot(failed, [y[x.index(i)] for i in failed], "x", color="red", markersize=10)
+                        failed = [(i, row[field]) for i, row in zip(x, points, strict=True) if row["errors"]]
+                        axes.plot([i for i, _ in failed], [v for _, v in failed], "x", color="red", markersize=10)
                 axes.set_xticks(range(len(delays)), delays)
                 axes.set_xlabel("one-way delay to PostgreSQL (direct: no proxy)")
                 axes.grid(visible=True, alpha=0.3)
                 axes.legend(fontsize=8)
             throughput.set_ylabel("requests/s")
             throughput.set_ylim(bottom=0)
-            throughput.set_title("throughput (higher is better)")
+            throughput.set_title("throughput, median of the rounds, bar: min-max (higher is better)")
             latency.set_ylabel("p99 latency (ms, log scale)")
             latency.set_yscale("log")
             for axis in (latency.yaxis.set_major_formatter, latency.yaxis.set_minor_formatter):
                 axis(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
-            latency.set_title("p99 latency (lower is better); red x: a run with errors")
+            latency.set_title("median p99 latency (lower is better); red x: errors in a round")
             figure.suptitle(f"{endpoint}, c={concurrency}: def (sync) and async def with PostgreSQL further away")
             path = output / f"{BY_NAME[endpoint].slug}-c{concurrency}.png"
             figure.savefig(path, dpi=100)

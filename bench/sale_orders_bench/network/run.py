@@ -8,8 +8,9 @@ from typing import Any
 from sale_orders_bench import sizing
 from sale_orders_bench.errors import HarnessError
 from sale_orders_bench.network.costs import measure_costs
+from sale_orders_bench.network.figures import comparisons, figures, proxy_cost
 from sale_orders_bench.network.links import DIRECT, Point, proxy_target
-from sale_orders_bench.network.sweep import Network, Sweep, proxy_cost, sweep_points
+from sale_orders_bench.network.sweep import Network, Sweep, beside_connections, sweep_points
 from sale_orders_bench.report import write_markdown
 from sale_orders_bench.report_network import network_markdown, plot_network
 from sale_orders_bench.scenarios import Progress
@@ -28,8 +29,12 @@ def _proxy_process(target: Target, logs: Path) -> Iterator[ProxyProcess]:
 
 
 def wanted_connections(network: Network) -> int:
-    """Enough for both pools at the highest concurrency (a pool beyond it is never used) and for the costs."""
-    return int(2 * max([*network.run.concurrency, *network.costs]) + 2 * sizing.RESERVED_CONNECTIONS)
+    """Enough for both pools at the highest concurrency and for the costs, beside the defaults server's pools.
+
+    A pool beyond the highest concurrency is never used.
+    """
+    top = max([*network.run.concurrency, *network.costs])
+    return int(2 * top + 2 * sizing.RESERVED_CONNECTIONS + beside_connections(network))
 
 
 def measurement(network: Network) -> Measurement:
@@ -47,20 +52,24 @@ def measurement(network: Network) -> Measurement:
         ):
             target = proxy_target(ready.url)
             print(f"proxy: 127.0.0.1:{proxy.listen[1]} -> {target} (PID {proxy.process.pid})", flush=True)
-            runs = len(points) * len(network.sizings) * len(network.endpoints) * len(run.concurrency)
+            runs = len(points) * len(network.sizings) * network.rounds * len(network.targets)
             costs = len(network.costs) * len(run.families)
-            sweep = Sweep(network, ready, proxy, Progress(runs * len(run.families) + costs), errors)
+            sweep = Sweep(network, ready, proxy, Progress(runs + costs), errors)
             rows, plans = sweep_points(sweep, points)
+            medians = figures(rows)
             results: dict[str, Any] = {
                 "delays": [point.label for point in points],
                 "sizings": list(network.sizings),
+                "rounds": network.rounds,
                 "max_connections": ready.database.max_connections,
                 "max_connections_note": ready.database.max_connections_note,
                 "proxy_pid": proxy.process.pid,
                 "round_trips": {e: dict(sizing.ROUND_TRIPS[e]) for e in network.endpoints},
                 "plans": plans,
                 "runs": rows,
-                "proxy_cost": proxy_cost(rows, plans),
+                "figures": medians,
+                "comparisons": comparisons(rows),
+                "proxy_cost": proxy_cost(medians, plans),
             }
             document["network"] = results
             if network.costs:

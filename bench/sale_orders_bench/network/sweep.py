@@ -1,11 +1,14 @@
-"""The sweep: every point (direct, then each delay through the proxy) x sizing, served and measured with wrk.
+"""The sweep: at every point (direct, then each delay through the proxy), both sizings side by side, in rounds.
 
-At each point the API is served once with the default sizing and once with the sizing rule's recommendation for
-that point (from the rates kept nearer the database); a recommendation equal to the defaults is served once.
+At each point the API is served with the default sizing and, beside it on the same scratch database and behind the
+same link, with the sizing rule's recommendation for that point (from the rates kept nearer the database); a
+recommendation equal to the defaults is served once. Every target is then driven in alternating rounds, defaults
+then recommended in odd rounds and recommended then defaults in even ones (`figures.schedule`), so a drift of the
+shared machine falls on both sizings alike; `figures` turns the rounds into medians with their spread.
 """
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +18,7 @@ from sqlalchemy.engine import URL
 from sale_orders_bench import sizing
 from sale_orders_bench.endpoints import BY_NAME, Endpoint
 from sale_orders_bench.errors import HarnessError
+from sale_orders_bench.network.figures import DEFAULTS, RECOMMENDED, add_ratios, figures, schedule
 from sale_orders_bench.network.links import DIRECT, RTT_SAMPLES, Point, measure_rtt, through
 from sale_orders_bench.options import Run
 from sale_orders_bench.report import Row
@@ -26,8 +30,7 @@ from sale_orders_tools.harness import servers
 from sale_orders_tools.harness.gauges import GaugePeaks
 from sale_orders_tools.harness.servers import ServerProcess, ServerStartError
 
-DEFAULTS, RECOMMENDED = "defaults", "recommended"
-SIZINGS = (DEFAULTS, RECOMMENDED)
+Target = tuple[Endpoint, int, str]  # endpoint, concurrency, family
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,25 @@ class Network:
     sizings: list[str]
     costs: list[int]
     endpoints: list[str]  # endpoint names
+    rounds: int = 2
+
+    @property
+    def targets(self) -> list[Target]:
+        """Every endpoint x concurrency x family, in the order each round drives them."""
+        return [
+            (BY_NAME[name], concurrency, family)
+            for name in self.endpoints
+            for concurrency in self.run.concurrency
+            for family in self.run.families
+        ]
+
+
+def beside_connections(network: Network) -> int:
+    """What the defaults server may hold while the recommended one runs beside it: its pools and health check."""
+    if not {DEFAULTS, RECOMMENDED} <= set(network.sizings):
+        return 0
+    defaults = sizing.default_sizing()
+    return network.run.workers * (defaults["SYNC_POOL_SIZE"] + defaults["ASYNC_POOL_SIZE"] + 1)
 
 
 @contextmanager
@@ -79,11 +101,12 @@ class Sweep:
 
 
 def _rates(
-    rows: Sequence[Row], families: Sequence[str], endpoints: Sequence[Endpoint]
+    medians: Sequence[Row], families: Sequence[str], endpoints: Sequence[Endpoint]
 ) -> tuple[dict[tuple[str, str], float], dict[str, str]]:
     """The rates to keep, per family and endpoint, and where each came from.
 
-    Its best req/s through the proxy at 0 ms, else direct (of the runs without errors), else `sizing.NEAR_RATES`.
+    Its best median req/s through the proxy at 0 ms, else direct (of the runs without errors), else
+    `sizing.NEAR_RATES`.
     """
     rates, sources = {}, {}
     for family in families:
@@ -92,7 +115,7 @@ def _rates(
             for label in ("0 ms", DIRECT):
                 measured = [
                     r["requests_per_s"]
-                    for r in rows
+                    for r in medians
                     if (r["family"], r["endpoint"], r["delay"]) == (*key, label) and not r["errors"]
                 ]
                 if measured:
@@ -104,9 +127,12 @@ def _rates(
     return rates, sources
 
 
-def _measure(sweep: Sweep, bench: Bench, point: Point, sizing_name: str, target: tuple[Endpoint, int, str]) -> Row:
+def _measure(  # noqa: PLR0913 - where one run sits: point, target, sizing and round
+    sweep: Sweep, bench: Bench, point: Point, target: Target, *, sizing_name: str, round_number: int
+) -> Row:
     endpoint, concurrency, family = target
-    sweep.progress.start(f"delay {point.label}, sizing {sizing_name}, {family} {endpoint.name} c={concurrency}")
+    where = f"delay {point.label}, round {round_number}, sizing {sizing_name}, {family} {endpoint.name} c={concurrency}"
+    sweep.progress.start(where)
     proxied = point.delay_ms is not None
     if proxied:
         sweep.proxy.zero()
@@ -115,7 +141,6 @@ def _measure(sweep: Sweep, bench: Bench, point: Point, sizing_name: str, target:
     turns = sweep.proxy.turns() if proxied else None
     sweep.progress.finish(result)
     if result.errors:
-        where = f"delay {point.label}, sizing {sizing_name}, {family} {endpoint.name} c={concurrency}"
         sweep.errors.append(f"{where}: {summary(result)}")
     return as_row(
         family,
@@ -126,131 +151,114 @@ def _measure(sweep: Sweep, bench: Bench, point: Point, sizing_name: str, target:
         delay_ms=point.delay_ms,
         proxied=proxied,
         sizing=sizing_name,
+        round=round_number,
         round_trips_per_request=round(turns / result.requests, 2) if turns is not None and result.requests else None,
         **gauges.of(family),
     )
 
 
-def serve_and_measure(sweep: Sweep, point: Point, sizing_name: str, env: dict[str, str]) -> list[Row]:
-    """One server start: every endpoint x concurrency x family at this point, with this sizing."""
+def serve_point(sweep: Sweep, point: Point, envs: dict[str, dict[str, str]]) -> tuple[list[Row], dict[str, int]]:
+    """Each sizing of `envs` served side by side at this point, driven in alternating rounds; rows and the PIDs.
+
+    Within a round each target runs once per sizing, the two runs next to each other, in the round's order.
+    """
     run = sweep.run
     url = sweep.url_for(point)
-    print(f"serving at delay {point.label}, sizing {sizing_name}: {_env_text(env)} ...", flush=True)
-    with api_server(url, env, run.workers, sweep.ready.logs) as api:
-        bench = sweep.bench(url, api)
-        endpoints = [BY_NAME[name] for name in sweep.network.endpoints]
+    targets = sweep.network.targets
+    rows: list[Row] = []
+    with ExitStack() as stack:
+        benches = {}
+        for name, env in envs.items():
+            api = stack.enter_context(api_server(url, env, run.workers, sweep.ready.logs))
+            print(f"serving at delay {point.label}, sizing {name} (PID {api.process.pid}): {env_text(env)}", flush=True)
+            benches[name] = sweep.bench(url, api)
         if run.warmup_s:
-            bench.warm_up([(family, endpoint) for endpoint in endpoints for family in run.families])
-        rows = [
-            _measure(sweep, bench, point, sizing_name, (endpoint, concurrency, family))
-            for endpoint in endpoints
-            for concurrency in run.concurrency
-            for family in run.families
-        ]
-    return [{**row, **{name.lower(): int(value) for name, value in env.items()}} for row in rows]
+            for bench in benches.values():
+                bench.warm_up(list(dict.fromkeys((family, endpoint) for endpoint, _, family in targets)))
+        for round_number, order in schedule(list(envs), sweep.network.rounds):
+            for target in targets:
+                for name in order:
+                    row = _measure(sweep, benches[name], point, target, sizing_name=name, round_number=round_number)
+                    rows.append({**row, **{key.lower(): int(value) for key, value in envs[name].items()}})
+        pids = {name: bench.api.process.pid for name, bench in benches.items()}
+    return rows, pids
 
 
-def _env_text(env: dict[str, str]) -> str:
+def env_text(env: dict[str, str]) -> str:
     return ", ".join(f"{name}={value}" for name, value in env.items())
 
 
-def sweep_points(sweep: Sweep, points: Sequence[Point]) -> tuple[list[Row], list[dict[str, Any]]]:
-    """Every point, each with each sizing; a recommended sizing equal to the defaults is not served twice."""
+def _plan(sweep: Sweep, point: Point, medians: Sequence[Row]) -> tuple[sizing.SizingPlan, dict[str, Any]]:
+    """The rule's sizing for this point, from its measured RTT and the rates kept so far; and its record."""
     run = sweep.run
     endpoints = [BY_NAME[name] for name in sweep.network.endpoints]
+    rtt = measure_rtt(sweep.url_for(point), RTT_SAMPLES)
+    rates, sources = _rates(medians, run.families, endpoints)
+    beside = beside_connections(sweep.network)
+    plan = sizing.plan(
+        point.delay_ms or 0.0,
+        sizing.workloads(rates),
+        rtt_ms=rtt["median_ms"],
+        max_connections=sweep.ready.database.max_connections - beside,
+        workers=run.workers,
+        concurrency=max(run.concurrency),
+    )
+    print(
+        f"delay {point.label}: SELECT 1 takes {rtt['median_ms']:.2f} ms (p90 {rtt['p90_ms']:.2f}); the rule "
+        f"recommends {env_text(plan.env)}" + (" (capped by max_connections)" if plan.capped else ""),
+        flush=True,
+    )
+    record = {
+        "delay": point.label,
+        "delay_ms": point.delay_ms,
+        "rtt_ms": rtt,
+        "defaults": {name: str(value) for name, value in sizing.default_sizing().items()},
+        "recommended": plan.env,
+        "needs": [asdict(need) for need in plan.needs],
+        "floored": plan.floored,
+        "capped": plan.capped,
+        "allowed_connections": plan.allowed_connections,
+        "beside_connections": beside,
+        "rates_from": sorted(set(sources.values())),
+        "rates": [
+            {"family": f, "endpoint": e, "requests_per_s": r, "from": sources[f"{f} {e}"]}
+            for (f, e), r in rates.items()
+        ],
+    }
+    return plan, record
+
+
+def sweep_points(sweep: Sweep, points: Sequence[Point]) -> tuple[list[Row], list[dict[str, Any]]]:
+    """Every point, its sizings side by side in alternating rounds.
+
+    A recommendation equal to the defaults is served once and its rows are reported for both (`same_as`).
+    """
     rows: list[Row] = []
     plans = []
-    defaults = {name: str(value) for name, value in sizing.default_sizing().items()}
     for point in points:
         if point.delay_ms is not None:
             sweep.proxy.set_delay(point.delay_ms)
-        rtt = measure_rtt(sweep.url_for(point), RTT_SAMPLES)
-        rates, sources = _rates(rows, run.families, endpoints)
-        loads = sizing.workloads({(f, e): rate for (f, e), rate in rates.items()})
-        plan = sizing.plan(
-            point.delay_ms or 0.0,
-            loads,
-            rtt_ms=rtt["median_ms"],
-            max_connections=sweep.ready.database.max_connections,
-            workers=run.workers,
-            concurrency=max(run.concurrency),
-        )
-        plans.append(
-            {
-                "delay": point.label,
-                "delay_ms": point.delay_ms,
-                "rtt_ms": rtt,
-                "defaults": defaults,
-                "recommended": plan.env,
-                "needs": [asdict(need) for need in plan.needs],
-                "floored": plan.floored,
-                "capped": plan.capped,
-                "allowed_connections": plan.allowed_connections,
-                "rates_from": sorted(set(sources.values())),
-                "rates": [
-                    {"family": f, "endpoint": e, "requests_per_s": r, "from": sources[f"{f} {e}"]}
-                    for (f, e), r in rates.items()
-                ],
-            }
-        )
-        print(
-            f"delay {point.label}: SELECT 1 takes {rtt['median_ms']:.2f} ms (p90 {rtt['p90_ms']:.2f}); the rule "
-            f"recommends {_env_text(plan.env)}" + (" (capped by max_connections)" if plan.capped else ""),
-            flush=True,
-        )
-        measured: dict[str, list[Row]] = {}
-        for sizing_name in sweep.network.sizings:
-            env = defaults if sizing_name == DEFAULTS else plan.env
-            same = next((name for name, values in measured.items() if _env_of(values) == env), None)
-            if same is not None:
-                runs = len(endpoints) * len(run.concurrency) * len(run.families)
-                sweep.progress.total -= runs
-                print(f"delay {point.label}: sizing {sizing_name} is the {same} sizing: measured once", flush=True)
-                measured[sizing_name] = [{**row, "sizing": sizing_name, "same_as": same} for row in measured[same]]
+        plan, record = _plan(sweep, point, figures(rows))
+        envs: dict[str, dict[str, str]] = {}
+        same: dict[str, str] = {}
+        for name in sweep.network.sizings:
+            env = record["defaults"] if name == DEFAULTS else plan.env
+            twin = next((other for other, served in envs.items() if served == env), None)
+            if twin is None:
+                envs[name] = env
             else:
-                measured[sizing_name] = serve_and_measure(sweep, point, sizing_name, env)
-            rows += measured[sizing_name]
-    add_ratios(rows)
+                same[name] = twin
+                sweep.progress.total -= sweep.network.rounds * len(sweep.network.targets)
+                print(f"delay {point.label}: sizing {name} is the {twin} sizing: served once", flush=True)
+        measured, record["api_pids"] = serve_point(sweep, point, envs)
+        record["served"] = list(envs)
+        plans.append(record)
+        rows += measured
+        rows += [
+            {**row, "sizing": name, "same_as": twin}
+            for name, twin in same.items()
+            for row in measured
+            if row["sizing"] == twin
+        ]
+    add_ratios(rows, figures(rows))
     return rows, plans
-
-
-def _env_of(rows: Sequence[Row]) -> dict[str, str]:
-    return {name: str(rows[0][name.lower()]) for name in sizing.SIZING_SETTINGS} if rows else {}
-
-
-def add_ratios(rows: Sequence[Row]) -> None:
-    """Each run's req/s over the same family, endpoint, concurrency and sizing through the proxy at 0 ms."""
-    base = {(r["family"], r["endpoint"], r["concurrency"], r["sizing"]): r for r in rows if r["delay"] == "0 ms"}
-    for row in rows:
-        zero = base.get((row["family"], row["endpoint"], row["concurrency"], row["sizing"]))
-        row["ratio_to_0ms"] = (
-            round(row["requests_per_s"] / zero["requests_per_s"], 3) if zero and zero["requests_per_s"] else None
-        )
-
-
-def proxy_cost(rows: Sequence[Row], plans: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """What the proxy itself costs: through it at 0 ms against direct, default sizing, per run; and SELECT 1."""
-    direct = {
-        (r["family"], r["endpoint"], r["concurrency"]): r
-        for r in rows
-        if (r["delay"], r["sizing"]) == (DIRECT, DEFAULTS)
-    }
-    comparisons = []
-    for row in rows:
-        other = direct.get((row["family"], row["endpoint"], row["concurrency"]))
-        if row["delay"] != "0 ms" or row["sizing"] != DEFAULTS or other is None:
-            continue
-        comparisons.append(
-            {
-                "family": row["family"],
-                "endpoint": row["endpoint"],
-                "concurrency": row["concurrency"],
-                "direct_requests_per_s": other["requests_per_s"],
-                "proxy_requests_per_s": row["requests_per_s"],
-                "ratio": round(row["requests_per_s"] / other["requests_per_s"], 3) if other["requests_per_s"] else None,
-                "direct_p50_ms": other["p50_ms"],
-                "proxy_p50_ms": row["p50_ms"],
-            }
-        )
-    rtts = {plan["delay"]: plan["rtt_ms"]["median_ms"] for plan in plans}
-    return {"select_1_ms": {label: rtts.get(label) for label in (DIRECT, "0 ms")}, "runs": comparisons}
