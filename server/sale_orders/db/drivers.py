@@ -87,8 +87,20 @@ def _psycopg2_connection_class(seconds: float | None) -> type[Psycopg2Connection
 
 
 def server_settings(settings: Settings) -> dict[str, str]:
-    """The PostgreSQL settings each connection starts with (not behind PgBouncer: set them on the role there)."""
-    return {"statement_timeout": str(settings.statement_timeout_ms), "lock_timeout": str(settings.lock_wait_ms)}
+    """The PostgreSQL settings each connection starts with (not behind PgBouncer: set them on the role there).
+
+    `idle_in_transaction_session_timeout`: PostgreSQL waits for the app inside a transaction no longer than the app
+    waits for PostgreSQL (`DB_RESPONSE_TIMEOUT`). On a cut link the app gives its connection up after that; the
+    server, which never hears of it, would otherwise keep the transaction open with its locks (the row answers 409
+    on every host) and its transaction id (every host's pages stop at it, `db/queries/feed.py`) for as long as the
+    cut lasts, hours on a real network. The app's own transactions are never idle for long: between two statements
+    there is only Python.
+    """
+    return {
+        "statement_timeout": str(settings.statement_timeout_ms),
+        "lock_timeout": str(settings.lock_wait_ms),
+        "idle_in_transaction_session_timeout": str(round(settings.db_response_timeout * 1000)),
+    }
 
 
 def _psycopg2_connect_args(settings: Settings) -> dict[str, Any]:

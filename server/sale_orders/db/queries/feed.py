@@ -11,7 +11,8 @@ without a horizon (0: written before migration 0005, or by a bulk load) are show
 
 The cost: a create takes a lock for microseconds around `nextval`; a page waits for nothing, but the newest rows
 appear in it only once the oldest transaction still running when they were drawn has ended (any transaction of
-the PostgreSQL server, so a long one delays the feed: `statement_timeout` bounds the API's own).
+the PostgreSQL server, so a long one delays the feed: `statement_timeout` bounds the API's own statements, and
+`idle_in_transaction_session_timeout` its transactions left open by a cut link, `db/drivers.py`).
 """
 
 from typing import Any
