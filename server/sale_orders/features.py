@@ -54,9 +54,12 @@ ORDER = tuple(Feature)
 def parse_features(text: str) -> frozenset[Feature]:
     """`all`, `none`, or comma-separated feature names (`deadlines,fair-pool`); unknown names are an error."""
     words = {word.strip() for word in text.split(",") if word.strip()}
+    if not words:  # e.g. `FEATURES: ${FEATURES}` in a compose file with the variable unset: never "nothing"
+        msg = f"FEATURES is empty: use all (the default), none, or some of {', '.join(ORDER)}"
+        raise ValueError(msg)
     if words == {"all"}:
         return ALL
-    if words in ({"none"}, set()):
+    if words == {"none"}:
         return frozenset()
     unknown = sorted(words - {feature.value for feature in Feature})
     if unknown:
