@@ -116,6 +116,36 @@ def test_a_body_that_arrives_when_its_family_is_full_is_answered_busy(family: st
     run(scenario)
 
 
+class CountingApp(HeldApp):
+    """Counts the requests that reached it."""
+
+    calls = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.calls += 1
+        await super().__call__(scope, receive, send)
+
+
+def test_a_whole_body_refused_never_reaches_the_app(family: str) -> None:
+    async def scenario() -> None:
+        app = CountingApp()
+        bound = AdmissionBound(app, FAMILY_NAMES, limit=1)
+        held = asyncio.create_task(call(bound, http_scope("GET", f"/{family}/held")))
+        await until(lambda: bound.in_flight[family] == 1)
+        whole = StalledBody(parts=())
+        whole.finish(b'{"name": "x"}')
+        (await call(bound, body_scope("POST", family), whole)).problem(503, "busy")
+        assert app.calls == 1, "only the held request reached the app"
+        app.release.set()
+        assert (await held).status == 200
+        again = StalledBody(parts=())
+        again.finish(b'{"name": "x"}')
+        assert (await call(bound, body_scope("POST", family), again)).status == 200
+        assert bound.in_flight[family] == 0
+
+    run(scenario)
+
+
 class FailingApp(HeldApp):
     """Fails a PATCH once it has read its whole body."""
 
