@@ -6,15 +6,11 @@ that the results were written.
 """
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import REPO_ROOT
-from tests.support.servers import clean_env
+from tests.support.bench import explained, run_bench
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.timeout(660)  # longer than the 600 s the run may take on a busy machine
@@ -32,26 +28,10 @@ def wrk() -> None:
     require_tool("wrk", install="apt-get install wrk")  # every bench run checks for it
 
 
-def bench_env() -> dict[str, str]:
-    """Never the developer's database: the embedded one, or a scratch database on TEST_DATABASE_URL's server."""
-    env = clean_env()
-    if test_server := os.environ.get("TEST_DATABASE_URL"):
-        env["DATABASE_URL"] = test_server
-    return env
-
-
 def test_bench_hot_row_quick_reads_stay_200_while_one_order_is_hammered(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "sale_orders.cli", "bench", "hot-row", "--quick", "--output", str(tmp_path)],
-        cwd=REPO_ROOT,
-        env=bench_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = run_bench(tmp_path, "hot-row", "--quick", timeout=600)
 
-    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 0, explained(result)
     assert "## A hot row" in (tmp_path / "results.md").read_text()
     hot_row = json.loads((tmp_path / "results.json").read_text())["hot_row"]
     phases = hot_row["phases"]

@@ -9,17 +9,13 @@ stopped. It needs wrk: CI installs it.
 """
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sale_orders.family.record import FAMILY_NAMES
-from tests.support import REPO_ROOT
-from tests.support.servers import clean_env
+from tests.support.bench import explained, run_bench
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.timeout(660)  # longer than the 600 s the run may take on a busy machine
@@ -43,14 +39,6 @@ def empty_tables() -> None:
 @pytest.fixture(autouse=True)
 def wrk() -> None:
     require_tool("wrk", install="apt-get install wrk")
-
-
-def bench_env() -> dict[str, str]:
-    """Never the developer's database: the embedded one, or a scratch database on TEST_DATABASE_URL's server."""
-    env = clean_env()
-    if test_server := os.environ.get("TEST_DATABASE_URL"):
-        env["DATABASE_URL"] = test_server
-    return env
 
 
 def assert_alternating(network: dict[str, Any], both: list[str]) -> None:
@@ -78,28 +66,9 @@ def assert_medians_within_spread(network: dict[str, Any]) -> None:
 
 
 def test_bench_network_quick_serves_every_delay_and_sizing_without_errors(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "sale_orders.cli",
-            "bench",
-            "network",
-            "--quick",
-            "--delays",
-            "direct,0,5,10",
-            "--output",
-            str(tmp_path),
-        ],
-        cwd=REPO_ROOT,
-        env=bench_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    result = run_bench(tmp_path, "network", "--quick", "--delays", "direct,0,5,10", timeout=600)
 
-    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    assert result.returncode == 0, explained(result)
     assert "## Across a network" in (tmp_path / "results.md").read_text()
     assert {path.name for path in tmp_path.glob("*.png")} == {f"{slug}-c8.png" for slug in SLUGS}
     network = json.loads((tmp_path / "results.json").read_text())["network"]

@@ -7,10 +7,8 @@ written. They need wrk: CI must install it.
 """
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sale_orders.db.migrate import MIGRATIONS
 from sale_orders.family.record import FAMILY_NAMES
 from tests.support import REPO_ROOT
-from tests.support.servers import clean_env
+from tests.support.bench import explained, run_bench
 from tests.support.tools import require_tool
 
 pytestmark = pytest.mark.timeout(960)  # longer than the 900 s each benchmark run may take on a busy machine
@@ -43,28 +41,8 @@ def wrk() -> None:
     require_tool("wrk", install="apt-get install wrk")
 
 
-def bench_env() -> dict[str, str]:
-    """Never the developer's database: the embedded one, or a scratch database on TEST_DATABASE_URL's server."""
-    env = clean_env()
-    if test_server := os.environ.get("TEST_DATABASE_URL"):
-        env["DATABASE_URL"] = test_server
-    return env
-
-
 def bench(output: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sale_orders.cli", "bench", *args, "--output", str(output)],
-        cwd=REPO,
-        env=bench_env(),
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
-def explained(result: subprocess.CompletedProcess[str]) -> str:
-    return f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    return run_bench(output, *args)
 
 
 def bench_worktrees() -> list[str]:
