@@ -27,11 +27,15 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import URL
 
+from sale_orders.db.drivers import server_settings
 from sale_orders.family.record import FAMILY_NAMES as FAMILIES
+from sale_orders.settings import Settings
 from tests.support.database import dsn, scratch_database
 from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, free_port, start_server
 from tests.support.tools import require_tool
 
+# What the app sends at connect when it does not know it is behind PgBouncer (psycopg2 inside `options`).
+STARTUP_PARAMETERS = list(server_settings(Settings(_env_file=None)))
 POOL_SIZE = 3  # server connections per database: far fewer than the app's client connections
 # 16 client connections share 3 server connections: a query waits in PgBouncer's queue, silent, for longer than
 # the default DB_RESPONSE_TIMEOUT would allow (docs/deployment.md: behind a pooler it covers that wait too).
@@ -397,7 +401,7 @@ def test_without_the_setting_asyncpg_prepared_statements_break(
     workdir = tmp_path_factory.mktemp("unset")
     with (
         pgbouncer(
-            server_url, workdir / "pgbouncer", ignore_startup_parameters="options, statement_timeout, lock_timeout"
+            server_url, workdir / "pgbouncer", ignore_startup_parameters=", ".join(["options", *STARTUP_PARAMETERS])
         ) as lax,
         scratch_database(server_url) as database,
         served(lax, database, workdir / "server", pgbouncer_setting=False) as server,
