@@ -61,6 +61,19 @@ def _problem(status: int, title: str) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
+def preamble(admin_socket: Path, mode: str) -> str:
+    """What every lab HAProxy starts with: logs to stderr, the admin socket, `mode` and logging by default."""
+    return f"""\
+global
+    log stderr format short local0 info
+    stats socket {admin_socket} mode 600 level admin
+
+defaults
+    mode {mode}
+    log global
+"""
+
+
 def config(layout: Layout, admin_socket: Path) -> str:
     errors = "\n".join(
         f"    http-error status {status} content-type application/problem+json"
@@ -76,13 +89,7 @@ def config(layout: Layout, admin_socket: Path) -> str:
         for api in layout.api_hosts
     )
     return f"""\
-global
-    log stderr format short local0 info
-    stats socket {admin_socket} mode 600 level admin
-
-defaults
-    mode http
-    log global
+{preamble(admin_socket, "http")}\
     option httplog
     option dontlog-normal                   # log what went wrong (errors, retries, redispatches) only
     timeout connect 1s

@@ -37,20 +37,13 @@ def _server(name: str, listen: tuple[str, int], rest: tuple[str, int]) -> str:
 
 def config(api: ApiHost, admin_socket: Path) -> str:
     """The configuration of `api`'s HAProxy."""
-    primaries = "\n".join(_server(link.db.name, link.listen, link.db.rest) for link in api.links)
-    replicas = "\n".join(_server(link.db.name, link.listen, link.db.rest) for link in api.links)
+    nodes = "\n".join(_server(link.db.name, link.listen, link.db.rest) for link in api.links)  # in both listens
     backups = "\n".join(
         f"    server {link.db.name}-primary {link.listen[0]}:{link.listen[1]} backup track {PRIMARY}/{link.db.name}"
         for link in api.links
     )
     return f"""\
-global
-    log stderr format short local0 info
-    stats socket {admin_socket} mode 600 level admin
-
-defaults
-    mode tcp
-    log global
+{haproxy.preamble(admin_socket, "tcp")}\
     option tcplog
     option dontlog-normal
     timeout connect 1s
@@ -64,7 +57,7 @@ listen {PRIMARY}
     http-check send meth GET uri /primary
     http-check expect status 200
     default-server {CHECKS} on-marked-down shutdown-sessions
-{primaries}
+{nodes}
 
 listen {REPLICAS}
     bind {api.replicas[0]}:{api.replicas[1]}
@@ -73,7 +66,7 @@ listen {REPLICAS}
     http-check send meth GET uri /replica
     http-check expect status 200
     default-server {CHECKS} on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions
-{replicas}
+{nodes}
 {backups}
 """
 
