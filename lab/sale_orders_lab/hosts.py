@@ -35,6 +35,9 @@ HOST_SETTINGS = {
     "ASYNC_POOL_SIZE": "6",
     "POOL_TIMEOUT": "5",
     "MAX_STALENESS_MS": str(MAX_STALENESS_MS),
+    # HAProxy hands its kept-alive connections to a host to other clients, and retries a 503 on another host:
+    # a connection left unread after a refusal would hold the next client's request for SHED_PAUSE.
+    "SHED_PAUSE": "0",
     "LOG_FORMAT": "text",
 }
 

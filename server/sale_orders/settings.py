@@ -62,6 +62,15 @@ class Settings(BaseSettings):
         description="requests each family of a worker serves at once; the next one is answered 503 `busy` at once,"
         " instead of queueing for a connection or a thread (the sizing rule gives it); 0: no bound",
     )
+    shed_pause: float = Field(
+        default=1,
+        ge=0,
+        le=4,  # below uvicorn's keep-alive (5 s), which would close a connection held this long
+        description="seconds nothing more is read from a connection once one of its requests was answered 503"
+        " `busy` (its Retry-After): a client that retries at once waits anyway, in its socket, and its retries do"
+        " not take the worker from the requests admitted; 0: read on at once (behind a balancer that hands its"
+        " kept-alive connections to other clients)",
+    )
     pool_timeout: int = Field(
         default=2,
         ge=1,

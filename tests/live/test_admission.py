@@ -3,6 +3,8 @@
 Four requests of one family are held (each PATCHes an order the test keeps locked); the next requests of that
 family, a GET and a POST, are answered 503 with Retry-After straight away, while the other family, /health and
 /health/live still answer. Once the rows are free the held requests complete, and /metrics counts the two refused.
+A client that sends its next request on the same connection at once, whatever Retry-After says, is not read from
+until SHED_PAUSE has passed.
 And four requests whose bodies have not arrived hold no place: a GET of their family is served meanwhile.
 """
 
@@ -10,7 +12,7 @@ import contextlib
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,9 +23,11 @@ from sqlalchemy.engine import URL
 from tests.support.api import assert_problem
 from tests.support.database import dsn, scratch_database, waiting_for_locks
 from tests.support.metrics import parse, value
+from tests.support.raw_http import read_answer
 from tests.support.servers import STOPPED_BY_SIGTERM, LiveServer, clean_env, start_server
 
 LIMIT = 4
+SHED_PAUSE = 2
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +36,7 @@ def bounded(server_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         env = clean_env(
             DATABASE_URL=url.render_as_string(hide_password=False),
             MAX_IN_FLIGHT=str(LIMIT),
+            SHED_PAUSE=str(SHED_PAUSE),
             LOCK_TIMEOUT_MS="0",  # held requests wait for their rows as long as the test holds them
             STATEMENT_TIMEOUT_MS="60000",
             DB_RESPONSE_TIMEOUT="120",
@@ -41,34 +46,54 @@ def bounded(server_url: URL, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         assert server.stop() in STOPPED_BY_SIGTERM, server.log.read_text()
 
 
-@pytest.mark.parametrize("family", ["sync", "async"])
-def test_a_family_at_its_bound_answers_busy_at_once(bounded: tuple[LiveServer, URL], family: str) -> None:
-    server, url = bounded
-    other = "async" if family == "sync" else "sync"
-    base = server.base_url
+@contextlib.contextmanager
+def holding(base: str, url: URL, family: str) -> Iterator[tuple[int, Callable[[], list[int]]]]:
+    """`LIMIT` PATCHes of `family` held on rows this test locks: yields a contact and `release`.
+
+    `release` frees the rows and returns the held requests' statuses; leaving the block releases them too.
+    """
     contact = httpx.post(f"{base}/{family}/contact", json={"name": "B", "email": "b@example.com"}).json()["id"]
     orders = [
         httpx.post(f"{base}/{family}/order", json={"name": "held", "contact_id": contact}).json()["id"]
         for _ in range(LIMIT)
     ]
-    shed_before = value(parse(httpx.get(f"{base}/metrics").text), "sale_orders_requests_shed_total", family=family)
     statuses: list[int] = []
+    held = [
+        threading.Thread(
+            target=lambda order=order: statuses.append(
+                httpx.patch(f"{base}/{family}/order/{order}", json={"name": "done"}, timeout=60).status_code
+            )
+        )
+        for order in orders
+    ]
     with psycopg2.connect(dsn(url)) as connection, connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM sale_order WHERE id = ANY(%s) FOR UPDATE", (orders,))
-        held = [
-            threading.Thread(
-                target=lambda order=order: statuses.append(
-                    httpx.patch(f"{base}/{family}/order/{order}", json={"name": "done"}, timeout=60).status_code
-                )
-            )
-            for order in orders
-        ]
+
+        def release() -> list[int]:
+            connection.commit()
+            for request in held:
+                request.join(timeout=60)
+            return statuses
+
         for request in held:
             request.start()
-        deadline = time.monotonic() + 30
-        while waiting_for_locks(url) < LIMIT:
-            assert time.monotonic() < deadline, "the held requests never reached their rows"
-            time.sleep(0.05)
+        try:
+            deadline = time.monotonic() + 30
+            while waiting_for_locks(url) < LIMIT:
+                assert time.monotonic() < deadline, "the held requests never reached their rows"
+                time.sleep(0.05)
+            yield contact, release
+        finally:
+            release()
+
+
+@pytest.mark.parametrize("family", ["sync", "async"])
+def test_a_family_at_its_bound_answers_busy_at_once(bounded: tuple[LiveServer, URL], family: str) -> None:
+    server, url = bounded
+    other = "async" if family == "sync" else "sync"
+    base = server.base_url
+    shed_before = value(parse(httpx.get(f"{base}/metrics").text), "sale_orders_requests_shed_total", family=family)
+    with holding(base, url, family) as (contact, release):
         refused = httpx.get(f"{base}/{family}/contact/{contact}", timeout=10)
         assert_problem(refused, 503, "busy")
         assert refused.headers["retry-after"] == "1"
@@ -79,12 +104,31 @@ def test_a_family_at_its_bound_answers_busy_at_once(bounded: tuple[LiveServer, U
         assert httpx.get(f"{base}/{other}/contact/{contact}", timeout=10).status_code == 200
         assert httpx.get(f"{base}/health", timeout=10).status_code == 200
         assert httpx.get(f"{base}/health/live", timeout=10).status_code == 200
-    for request in held:
-        request.join(timeout=60)
-    assert statuses == [200] * LIMIT
+        assert release() == [200] * LIMIT
     assert httpx.get(f"{base}/{family}/contact/{contact}", timeout=10).status_code == 200
     shed_after = value(parse(httpx.get(f"{base}/metrics").text), "sale_orders_requests_shed_total", family=family)
     assert shed_after == shed_before + 2
+
+
+@pytest.mark.parametrize("family", ["sync", "async"])
+def test_a_client_retrying_at_once_on_its_connection_waits_its_retry_after(
+    bounded: tuple[LiveServer, URL], family: str
+) -> None:
+    """Its next request stays unread for SHED_PAUSE, although places are free again right after the refusal."""
+    server, url = bounded
+    address = urlsplit(server.base_url)
+    with holding(server.base_url, url, family) as (contact, release):
+        read = f"GET /{family}/contact/{contact} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+        with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+            connection.sendall(read)
+            assert read_answer(connection).status == 503
+            refused_at = time.monotonic()
+            connection.sendall(read)  # at once, as wrk and many scripts do
+            assert release() == [200] * LIMIT
+            retried = read_answer(connection)
+            waited = time.monotonic() - refused_at
+    assert retried.status == 200, retried
+    assert waited >= SHED_PAUSE - 0.1, waited  # a lower bound only: a busy machine makes it longer, not shorter
 
 
 @pytest.mark.parametrize("family", ["sync", "async"])

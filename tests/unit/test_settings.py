@@ -20,6 +20,7 @@ BAD_VALUES = {
     "ASYNC_POOL_SIZE": ("0", "greater than or equal to 1"),
     "POOL_TIMEOUT": ("-1", "greater than or equal to 1"),
     "MAX_IN_FLIGHT": ("-1", "greater than or equal to 0"),
+    "SHED_PAUSE": ("5", "less than or equal to 4"),
     "READ_DATABASE_URL": ("mysql://user@host/db", "this API needs postgresql://"),
     "MAX_STALENESS_MS": ("-1", "greater than or equal to 0"),
     "DB_CONNECT_TIMEOUT": ("0", "greater than 0"),

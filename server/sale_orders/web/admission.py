@@ -13,11 +13,15 @@ does any work with it; the last part of the body is handed over only with a plac
 the same 503 `busy` (`ShedError`, `web/problems.py`).
 
 Only the families' routes are counted; /health, /metrics and /docs are always served. Each refusal is counted in
-`sale_orders_requests_shed_total` (by family).
+`sale_orders_requests_shed_total` (by family), and marks the request's scope (`SHED_SCOPE_KEY`): once the 503 is
+written, `serve`'s protocol reads nothing more from that connection for `SHED_PAUSE` seconds. Without it, clients
+that retry at once whatever `Retry-After` says spin on refusals, and parsing and refusing them takes the event loop
+from the requests admitted (`bench admission`: at c=256, async admitted p99 rose from 0.0875 s to 0.375 s).
 """
 
 import json
 from collections.abc import Collection
+from typing import Any, cast
 
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, HTTPResponseStartEvent, Receive, ReceiveMessage, Scope, Send
@@ -26,6 +30,7 @@ from prometheus_client import Counter
 from sale_orders.web.edge import family_of
 from sale_orders.web.headers import SECURITY_HEADERS
 from sale_orders.web.problems import BUSY, BUSY_DETAIL, PROBLEM_JSON, PROBLEM_TYPE_PREFIX, ShedError
+from sale_orders.web.transport import SHED_SCOPE_KEY
 
 SHED = Counter(
     "sale_orders_requests_shed",
@@ -72,10 +77,11 @@ class AdmissionBound:
         self.families = frozenset(families)
         self.in_flight = dict.fromkeys(self.families, 0)
 
-    def _admit(self, family: str) -> bool:
-        """Take a place of `family` if one is free; count the refusal if none is."""
+    def _admit(self, family: str, scope: Scope) -> bool:
+        """Take a place of `family` if one is free; count the refusal, and mark it on `scope`, if none is."""
         if self.in_flight[family] >= self.limit:
             SHED.labels(family).inc()
+            cast("dict[str, Any]", scope)[SHED_SCOPE_KEY] = True
             return False
         self.in_flight[family] += 1
         return True
@@ -88,7 +94,7 @@ class AdmissionBound:
         if _announces_body(scope):
             await self._admit_with_body(family, scope, receive, send)
             return
-        if not self._admit(family):
+        if not self._admit(family, scope):
             await _answer_busy(scope, send)
             return
         try:
@@ -107,7 +113,7 @@ class AdmissionBound:
         """
         first = await receive()
         if first["type"] == "http.request" and not first.get("more_body", False):
-            if not self._admit(family):
+            if not self._admit(family, scope):
                 await _answer_busy(scope, send)
                 return
             try:
@@ -125,7 +131,7 @@ class AdmissionBound:
             nonlocal admitted
             message = await receive()
             if not admitted and message["type"] == "http.request" and not message.get("more_body", False):
-                if not self._admit(family):
+                if not self._admit(family, scope):
                     raise ShedError(BUSY_DETAIL)
                 admitted = True
             return message

@@ -12,6 +12,10 @@ insides) and answers in problem details, as the app does:
   of a later request: 408 if a byte of them came, then close.
 - a body not complete `BODY_TIMEOUT` after its headers: 408 unless the app has started its answer, then close;
   the app sees `http.disconnect` at once.
+- an answer 503 `busy` from the admission bound (web/admission.py marks the request's scope with `SHED_SCOPE_KEY`):
+  nothing more is read from the connection for `SHED_PAUSE` seconds, its `Retry-After`. A client that retries at
+  once (wrk; many scripts) waits anyway, its next request in the socket's buffer, instead of spinning on refusals
+  that take the worker's time from the requests admitted (`bench admission`).
 
 A deadline is set only when a request is seen incomplete after a read, so a request that arrives whole in one
 read (nearly all of them) sets no timer; a connection sets one when it opens. Idle kept-alive connections are
@@ -33,6 +37,10 @@ from sale_orders.web.problems import PROBLEM_JSON, PROBLEM_TYPE_PREFIX
 
 log = logging.getLogger(__name__)
 
+# Set (True) on a request's scope when the admission bound answers it 503 `busy` (web/admission.py). Once that answer
+# is written, the protocol reads nothing more from the connection for SHED_PAUSE seconds, its `Retry-After`.
+SHED_SCOPE_KEY = "sale_orders.shed"
+
 
 class Phase(enum.Enum):
     """Where a connection's current request is, as far as the bytes read so far tell."""
@@ -52,10 +60,13 @@ class RequestLimits:
     header_bytes: int
     header_timeout: float
     body_timeout: float
+    shed_pause: float = 0.0  # after a 503 `busy`: see SHED_SCOPE_KEY
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RequestLimits":
-        return cls(settings.max_request_header_bytes, settings.header_timeout, settings.body_timeout)
+        return cls(
+            settings.max_request_header_bytes, settings.header_timeout, settings.body_timeout, settings.shed_pause
+        )
 
 
 @functools.cache

@@ -3,15 +3,18 @@
 Checked against uvicorn 0.54.0 with httptools 0.9.0 and h11 0.16.0 (`CHECKED_WITH`). Besides the asyncio
 protocol methods it overrides what `UPSTREAM` lists: the httptools parser callbacks `on_header` (a value without
 the whitespace after it, as h11 reads it), `on_headers_complete` and `on_message_complete` (the parser binds them
-from the protocol when it is made), h11's `on_response_complete`, and both protocols' `send_400_response` (a
-request the parser refuses, answered as problem details); and it reads the attributes of `UPSTREAM_ATTRIBUTES`:
-`cycle` (its `response_started`, `response_complete`, `disconnected`, `message_event`), `pipeline` (httptools),
-`conn` (h11) and `server_state.default_headers`. tests/unit/test_uvicorn_protocols.py fails when one of them
-changes: read what the new upstream code does with that state before adapting the names.
+from the protocol when it is made), both protocols' `on_response_complete` (after a 503 `busy`, reading is paused
+for `SHED_PAUSE`) and `send_400_response` (a request the parser refuses, answered as problem details); and it reads
+the attributes of `UPSTREAM_ATTRIBUTES`: `cycle` (its `response_started`, `response_complete`, `disconnected`,
+`message_event`, `scope`), `pipeline` (httptools), `conn` (h11), `flow` (uvicorn's flow control, whose
+`pause_reading` and `resume_reading` it calls) and `server_state.default_headers`.
+tests/unit/test_uvicorn_protocols.py fails when one of them changes: read what the new upstream code does with that
+state before adapting the names.
 
 `serve` passes these classes to uvicorn by import string (`PROTOCOLS`), so each worker process imports them.
 """
 
+import asyncio
 from http import HTTPStatus
 from typing import Any
 
@@ -19,7 +22,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from sale_orders.web.transport import Phase, RequestBounds, problem_answer
+from sale_orders.web.transport import SHED_SCOPE_KEY, Phase, RequestBounds, RequestLimits, problem_answer
 
 # The versions this module was checked against; tests/unit/test_uvicorn_protocols.py asks for a re-check on a change.
 CHECKED_WITH = {"uvicorn": "0.54.0", "httptools": "0.9.0", "h11": "0.16.0"}
@@ -32,6 +35,7 @@ UPSTREAM: dict[type, dict[str, tuple[str, ...]]] = {
         "on_header": ("name", "value"),
         "on_headers_complete": (),
         "on_message_complete": (),
+        "on_response_complete": (),
         "send_400_response": ("msg",),
     },
     H11Protocol: {
@@ -44,10 +48,10 @@ UPSTREAM: dict[type, dict[str, tuple[str, ...]]] = {
 }
 # Attributes each protocol instance has once made, and those of its request-response cycle.
 UPSTREAM_ATTRIBUTES: dict[type, tuple[str, ...]] = {
-    HttpToolsProtocol: ("cycle", "pipeline", "server_state", "parser"),
-    H11Protocol: ("cycle", "conn", "server_state"),
+    HttpToolsProtocol: ("cycle", "pipeline", "server_state", "parser", "flow"),
+    H11Protocol: ("cycle", "conn", "server_state", "flow"),
 }
-UPSTREAM_CYCLE_ATTRIBUTES = ("response_started", "response_complete", "disconnected", "message_event")
+UPSTREAM_CYCLE_ATTRIBUTES = ("response_started", "response_complete", "disconnected", "message_event", "scope")
 
 
 class _UvicornState:
@@ -55,6 +59,23 @@ class _UvicornState:
 
     cycle: Any
     server_state: Any
+    flow: Any
+    _limits: RequestLimits
+    _deadlines: asyncio.AbstractEventLoop
+
+    def on_response_complete(self) -> None:
+        # The cycle whose answer was just written (a pipelined request's cycle replaces it only once started).
+        cycle = self.cycle
+        shed = cycle is not None and cycle.scope.get(SHED_SCOPE_KEY, False)
+        super().on_response_complete()  # type: ignore[misc] # the protocol class after this mixin has it
+        if shed and self._limits.shed_pause and not self.transport.is_closing():
+            # uvicorn's flow control: its own pause and resume (a slow reader, pipelining) stay consistent with this.
+            self.flow.pause_reading()
+            self._deadlines.call_later(self._limits.shed_pause, self._read_again)
+
+    def _read_again(self) -> None:
+        if not self.transport.is_closing():
+            self.flow.resume_reading()
 
     def _disconnect_app(self) -> None:
         # As uvicorn's connection_lost does, at once: the app stops waiting for the body and writes nothing more.

@@ -1,0 +1,93 @@
+"""After a 503 `busy` from the admission bound, a connection is not read from for SHED_PAUSE (its Retry-After).
+
+Driven in process through both of `serve`'s protocols over a transport of bytes; tests/live/test_admission.py
+holds the same promise against a real server.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from sale_orders.web import transport
+from sale_orders.web.transport import SHED_SCOPE_KEY, RequestLimits
+from sale_orders.web.uvicorn_protocols import BoundedH11Protocol, BoundedHttpToolsProtocol
+from tests.support.raw_http import App, Connection, Protocol, answers
+
+PAUSE = 0.2
+PROTOCOLS = [BoundedHttpToolsProtocol, BoundedH11Protocol]
+
+
+class SheddingApp(App):
+    """Answers /shed 503 as the admission bound does (its scope marked); anything else as `App`."""
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[[], Awaitable[Any]], send: Any) -> None:
+        if scope["path"] != "/shed":
+            await super().__call__(scope, receive, send)
+            return
+        scope[SHED_SCOPE_KEY] = True
+        await send({"type": "http.response.start", "status": 503, "headers": [(b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def limits(monkeypatch: pytest.MonkeyPatch, pause: float) -> None:
+    monkeypatch.setattr(transport, "process_limits", lambda: RequestLimits(1024, 5.0, 5.0, pause))
+
+
+def get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_refused_connection_is_not_read_from_until_its_pause_ends(
+    protocol: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits(monkeypatch, PAUSE)
+
+    async def scenario() -> None:
+        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
+        await connection.send(get("/shed"))
+        assert [found.status for found in answers(bytes(connection.transport.written))] == [503]
+        assert not connection.transport.reading
+        await asyncio.sleep(PAUSE / 4)
+        assert not connection.transport.reading
+        await asyncio.sleep(PAUSE * 2)
+        assert connection.transport.reading
+        await connection.send(get("/"))  # served as before, and reading goes on
+        assert [found.status for found in answers(bytes(connection.transport.written))] == [503, 200]
+        assert connection.transport.reading
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize(("path", "pause"), [("/", PAUSE), ("/shed", 0.0)])
+def test_reading_goes_on_after_an_admitted_request_or_without_a_pause(
+    protocol: Protocol, path: str, pause: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits(monkeypatch, pause)
+
+    async def scenario() -> None:
+        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
+        await connection.send(get(path))
+        assert len(answers(bytes(connection.transport.written))) == 1
+        assert connection.transport.reading
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_connection_closed_during_its_pause_is_left_alone(
+    protocol: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits(monkeypatch, PAUSE)
+
+    async def scenario() -> None:
+        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
+        await connection.send(get("/shed"))
+        connection.transport.close()
+        await asyncio.sleep(PAUSE * 2)  # the pause ends on a closed connection: nothing resumed, nothing raised
+        assert not connection.transport.reading
+
+    asyncio.run(scenario())
