@@ -4,15 +4,18 @@ Four requests of one family are held (each PATCHes an order the test keeps locke
 family, a GET and a POST, are answered 503 with Retry-After straight away, while the other family, /health and
 /health/live still answer. Once the rows are free the held requests complete, and /metrics counts the two refused.
 A client that sends its next request on the same connection at once, whatever Retry-After says, is not read from
-until SHED_PAUSE has passed.
+until SHED_PAUSE has passed, and a shutdown meanwhile answers that request before it closes the connection.
 And four requests whose bodies have not arrived hold no place: a GET of their family is served meanwhile.
 """
 
 import contextlib
+import json
+import signal
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -96,11 +99,11 @@ def test_a_family_at_its_bound_answers_busy_at_once(bounded: tuple[LiveServer, U
     with holding(base, url, family) as (contact, release):
         refused = httpx.get(f"{base}/{family}/contact/{contact}", timeout=10)
         assert_problem(refused, 503, "busy")
-        assert refused.headers["retry-after"] == "1"
+        assert refused.headers["retry-after"] == str(SHED_PAUSE)  # what a refused connection waits
         # Refused once its body has arrived, by the app itself: a 503 `busy` too, counted as shed.
         refused = httpx.post(f"{base}/{family}/contact", json={"name": "C", "email": "c@example.com"}, timeout=10)
         assert_problem(refused, 503, "busy")
-        assert refused.headers["retry-after"] == "1"
+        assert refused.headers["retry-after"] == str(SHED_PAUSE)
         assert httpx.get(f"{base}/{other}/contact/{contact}", timeout=10).status_code == 200
         assert httpx.get(f"{base}/health", timeout=10).status_code == 200
         assert httpx.get(f"{base}/health/live", timeout=10).status_code == 200
@@ -129,6 +132,48 @@ def test_a_client_retrying_at_once_on_its_connection_waits_its_retry_after(
             waited = time.monotonic() - refused_at
     assert retried.status == 200, retried
     assert waited >= SHED_PAUSE - 0.1, waited  # a lower bound only: a busy machine makes it longer, not shorter
+
+
+@pytest.mark.parametrize("family", ["sync", "async"])
+def test_a_shutdown_answers_the_request_a_refused_connection_sent_during_its_pause(
+    server_url: URL, tmp_path: Path, family: str
+) -> None:
+    """uvicorn closes an idle connection on SIGTERM: the create waiting unread in the socket would get a reset."""
+    with scratch_database(server_url) as url:
+        env = clean_env(
+            DATABASE_URL=url.render_as_string(hide_password=False),
+            MAX_IN_FLIGHT=str(LIMIT),
+            SHED_PAUSE="4",
+            LOCK_TIMEOUT_MS="0",
+            STATEMENT_TIMEOUT_MS="60000",
+            DB_RESPONSE_TIMEOUT="120",
+        )
+        server = start_server(env, tmp_path)
+        try:
+            address = urlsplit(server.base_url)
+            create = json.dumps({"name": "sent in the pause", "email": "p@example.com"}).encode()
+            with (
+                holding(server.base_url, url, family) as (_, release),
+                socket.create_connection((address.hostname, address.port), timeout=30) as connection,
+            ):
+                connection.sendall(f"GET /{family}/contact HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                assert read_answer(connection).status == 503
+                assert release() == [200] * LIMIT
+                connection.sendall(
+                    f"POST /{family}/contact HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    f"Content-Length: {len(create)}\r\n\r\n".encode()
+                    + create
+                )
+                time.sleep(0.3)  # in the socket, unread: the pause has more than 3 s to go
+                server.process.send_signal(signal.SIGTERM)
+                created = read_answer(connection)
+            assert created.status == 201, created
+            assert server.stop() in STOPPED_BY_SIGTERM, server.log.read_text()
+        finally:
+            server.stop()
+        with psycopg2.connect(dsn(url)) as database, database.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM contact WHERE name = 'sent in the pause'")
+            assert cursor.fetchone() == (1,)
 
 
 @pytest.mark.parametrize("family", ["sync", "async"])

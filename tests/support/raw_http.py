@@ -167,8 +167,14 @@ class App:
 class Connection:
     """A connection to `protocol` over a `BytesTransport`, configured as `serve` does; make it in a running loop."""
 
-    def __init__(self, protocol: Protocol, app: App, *, header_bytes: int) -> None:
-        config = Config(app=app, lifespan="off", log_config=None, h11_max_incomplete_event_size=header_bytes)
+    def __init__(self, protocol: Protocol, app: App, *, header_bytes: int, keep_alive: int = 5) -> None:
+        config = Config(
+            app=app,
+            lifespan="off",
+            log_config=None,
+            h11_max_incomplete_event_size=header_bytes,
+            timeout_keep_alive=keep_alive,
+        )
         self.transport = BytesTransport()
         self.protocol = protocol(config=config, server_state=ServerState(), app_state={})
         self.transport.protocol = self.protocol

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sale_orders.web import transport
+from sale_orders.web import transport, uvicorn_protocols
 from sale_orders.web.transport import SHED_SCOPE_KEY, RequestLimits
 from sale_orders.web.uvicorn_protocols import BoundedH11Protocol, BoundedHttpToolsProtocol
 from tests.support.raw_http import App, Connection, Protocol, answers
@@ -89,5 +89,79 @@ def test_a_connection_closed_during_its_pause_is_left_alone(
         connection.transport.close()
         await asyncio.sleep(PAUSE * 2)  # the pause ends on a closed connection: nothing resumed, nothing raised
         assert not connection.transport.reading
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_keep_alive_counts_from_the_end_of_the_pause(protocol: Protocol, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request sent during the pause waits unread in the socket: keep-alive must not close it meanwhile."""
+    limits(monkeypatch, PAUSE)
+
+    async def scenario() -> None:
+        connection = Connection(protocol, SheddingApp(), header_bytes=1024, keep_alive=1)
+        await connection.send(get("/shed"))
+        assert not connection.transport.reading
+        assert connection.protocol.timeout_keep_alive_task is None
+        await asyncio.sleep(PAUSE * 2)
+        armed = connection.protocol.timeout_keep_alive_task
+        assert connection.transport.reading
+        assert armed is not None
+        assert armed.when() >= asyncio.get_running_loop().time() + 1 - PAUSE * 2  # the full second, from the resume
+        await connection.send(get("/"))  # read at once, and kept alive as uvicorn keeps it
+        assert [found.status for found in answers(bytes(connection.transport.written))] == [503, 200]
+        assert not connection.transport.closed
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_shutdown_during_the_pause_answers_the_request_sent_meanwhile_then_closes(
+    protocol: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits(monkeypatch, 60.0)  # the pause would outlast the test: only the shutdown ends it
+
+    async def scenario() -> None:
+        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
+        await connection.send(get("/shed"))
+        connection.protocol.shutdown()
+        assert connection.transport.reading
+        assert not connection.transport.closed
+        await connection.send(get("/"))
+        assert [found.status for found in answers(bytes(connection.transport.written))] == [503, 200]
+        assert connection.transport.closed
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_shutdown_during_the_pause_closes_a_silent_connection_after_its_grace(
+    protocol: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits(monkeypatch, 60.0)
+    monkeypatch.setattr(uvicorn_protocols, "SHUTDOWN_READ_GRACE", PAUSE)
+
+    async def scenario() -> None:
+        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
+        await connection.send(get("/shed"))
+        connection.protocol.shutdown()
+        assert not connection.transport.closed
+        await asyncio.sleep(PAUSE * 2)
+        assert connection.transport.closed
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_shutdown_outside_a_pause_closes_an_idle_connection_at_once(
+    protocol: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits(monkeypatch, 60.0)
+
+    async def scenario() -> None:
+        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
+        await connection.send(get("/"))
+        connection.protocol.shutdown()
+        assert connection.transport.closed
 
     asyncio.run(scenario())

@@ -5,6 +5,7 @@ routes' `db_session`; one advanced-alchemy plugin holding every family's engine.
 are the routes that belong to no family.
 """
 
+import math
 from collections.abc import Collection, Mapping
 from typing import Literal
 
@@ -161,7 +162,9 @@ def edge(handler: ASGIApp, features: Collection[Feature], settings: Settings) ->
     if Feature.EDGE in features:
         handler = ErrorsAsProblems(HeadAsGet(handler))
     if Feature.ADMISSION in features:
-        handler = AdmissionBound(handler, FAMILY_NAMES, settings.max_in_flight)
+        # Retry-After says the pause a refused connection waits (whole seconds, at least 1).
+        retry_after = max(1, math.ceil(settings.shed_pause))
+        handler = AdmissionBound(handler, FAMILY_NAMES, settings.max_in_flight, retry_after=retry_after)
     if Feature.EDGE in features:
         handler = RequestContext(handler, families=FAMILY_NAMES)
     return handler

@@ -3,7 +3,7 @@
 An `async def` request is admitted the moment it arrives and then waits inside the app for a pooled connection,
 up to `POOL_TIMEOUT`: at c=256 the async family queued every request, and a client could not tell that queue
 from a dead host (p99 up to 4.9 s). A `def` request queues for a thread the same way. Here a family that already
-serves `MAX_IN_FLIGHT` requests answers the next one 503 `busy` with `Retry-After: 1` straight away, before
+serves `MAX_IN_FLIGHT` requests answers the next one 503 `busy` with `Retry-After` straight away, before
 routing: a client (or a balancer) retries elsewhere or later, and the requests admitted keep their latency.
 
 A POST or PATCH that announces a body is admitted only once its whole body has arrived: until then it holds no
@@ -42,12 +42,18 @@ _BUSY = json.dumps(
     {"type": PROBLEM_TYPE_PREFIX + BUSY[0], "title": BUSY[1], "status": 503, "detail": BUSY_DETAIL, "errors": None},
     separators=(",", ":"),
 ).encode()
-_BUSY_HEADERS: list[tuple[bytes, bytes]] = [
-    (b"content-type", PROBLEM_JSON.encode()),
-    (b"content-length", str(len(_BUSY)).encode()),
-    (b"retry-after", b"1"),
-    *SECURITY_HEADERS.items(),
-]
+
+
+def busy_headers(retry_after: int) -> list[tuple[bytes, bytes]]:
+    """The headers of a 503 `busy` written here, saying `Retry-After: retry_after`."""
+    return [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(_BUSY)).encode()),
+        (b"retry-after", str(retry_after).encode()),
+        *SECURITY_HEADERS.items(),
+    ]
+
+
 # The methods whose body the families read; any other request is admitted on arrival, body or not.
 _BODY_METHODS = frozenset({"POST", "PATCH"})
 
@@ -69,11 +75,14 @@ class AdmissionBound:
         app: the app.
         families: the path prefixes that name a family.
         limit: requests of one family in flight at once; 0: no bound.
+        retry_after: the seconds a refusal's `Retry-After` says (`SHED_PAUSE`, rounded up, or 1).
     """
 
-    def __init__(self, app: ASGIApp, families: Collection[str], limit: int) -> None:
+    def __init__(self, app: ASGIApp, families: Collection[str], limit: int, *, retry_after: int = 1) -> None:
         self.app = app
         self.limit = limit
+        self.retry_after = retry_after
+        self.busy_headers = busy_headers(retry_after)
         self.families = frozenset(families)
         self.in_flight = dict.fromkeys(self.families, 0)
 
@@ -95,12 +104,18 @@ class AdmissionBound:
             await self._admit_with_body(family, scope, receive, send)
             return
         if not self._admit(family, scope):
-            await _answer_busy(scope, send)
+            await self._answer_busy(scope, send)
             return
         try:
             await self.app(scope, receive, send)
         finally:
             self.in_flight[family] -= 1
+
+    async def _answer_busy(self, scope: Scope, send: Send) -> None:
+        start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 503, "headers": self.busy_headers}
+        await send(start)
+        head = scope.get("method") == "HEAD"
+        await send({"type": "http.response.body", "body": b"" if head else _BUSY, "more_body": False})
 
     async def _admit_with_body(self, family: str, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve a request whose body is to come, admitting it when the body's last part arrives.
@@ -114,7 +129,7 @@ class AdmissionBound:
         first = await receive()
         if first["type"] == "http.request" and not first.get("more_body", False):
             if not self._admit(family, scope):
-                await _answer_busy(scope, send)
+                await self._answer_busy(scope, send)
                 return
             try:
                 await self.app(scope, _replaying(first, receive), send)
@@ -132,14 +147,14 @@ class AdmissionBound:
             message = await receive()
             if not admitted and message["type"] == "http.request" and not message.get("more_body", False):
                 if not self._admit(family, scope):
-                    raise ShedError(BUSY_DETAIL)
+                    raise ShedError(BUSY_DETAIL, self.retry_after)
                 admitted = True
             return message
 
         try:
             await self.app(scope, receive_admitted, send)
         except ShedError:  # the app answers it itself (`EXCEPTION_HANDLERS`); an app that does not, here
-            await _answer_busy(scope, send)
+            await self._answer_busy(scope, send)
         finally:
             if admitted:
                 self.in_flight[family] -= 1
@@ -153,10 +168,3 @@ def _replaying(first: ReceiveMessage, receive: Receive) -> Receive:
         return pending.pop() if pending else await receive()
 
     return receive_again
-
-
-async def _answer_busy(scope: Scope, send: Send) -> None:
-    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": 503, "headers": _BUSY_HEADERS}
-    await send(start)
-    head = scope.get("method") == "HEAD"
-    await send({"type": "http.response.body", "body": b"" if head else _BUSY, "more_body": False})

@@ -42,7 +42,16 @@ class ContendedError(Exception):
 
 
 class ShedError(Exception):
-    """The request's family already serves `MAX_IN_FLIGHT` requests (`web/admission.py`): a 503 `busy`."""
+    """The request's family already serves `MAX_IN_FLIGHT` requests (`web/admission.py`): a 503 `busy`.
+
+    Args:
+        detail: what the problem's `detail` says.
+        retry_after: the seconds its `Retry-After` says.
+    """
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
 
 
 PROBLEM_JSON = "application/problem+json"
@@ -241,7 +250,7 @@ def _on_busy(_: Request[Any, Any, Any], exc: BusyError) -> Response[ProblemDetai
 
 
 def _on_shed(_: Request[Any, Any, Any], exc: ShedError) -> Response[ProblemDetails]:
-    return problem_response(503, str(exc), kind=BUSY, headers=RETRY_SOON)
+    return problem_response(503, str(exc), kind=BUSY, headers={"Retry-After": str(exc.retry_after)})
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ProblemDetails]:

@@ -4,10 +4,13 @@ Checked against uvicorn 0.54.0 with httptools 0.9.0 and h11 0.16.0 (`CHECKED_WIT
 protocol methods it overrides what `UPSTREAM` lists: the httptools parser callbacks `on_header` (a value without
 the whitespace after it, as h11 reads it), `on_headers_complete` and `on_message_complete` (the parser binds them
 from the protocol when it is made), both protocols' `on_response_complete` (after a 503 `busy`, reading is paused
-for `SHED_PAUSE`) and `send_400_response` (a request the parser refuses, answered as problem details); and it reads
-the attributes of `UPSTREAM_ATTRIBUTES`: `cycle` (its `response_started`, `response_complete`, `disconnected`,
-`message_event`, `scope`), `pipeline` (httptools), `conn` (h11), `flow` (uvicorn's flow control, whose
-`pause_reading` and `resume_reading` it calls) and `server_state.default_headers`.
+for `SHED_PAUSE`, uvicorn's keep-alive timer with it), `shutdown` (a connection in that pause is read and its
+request answered before it closes), `data_received` and `send_400_response` (a request the parser refuses,
+answered as problem details); it calls `_unset_keepalive_if_required` and arms `timeout_keep_alive_handler`; and
+it reads the attributes of `UPSTREAM_ATTRIBUTES`: `cycle` (its `response_started`, `response_complete`,
+`disconnected`, `message_event`, `scope`, `keep_alive`), `pipeline` (httptools), `conn` (h11), `flow` (uvicorn's
+flow control, whose `pause_reading` and `resume_reading` it calls), `loop`, the keep-alive timer and its seconds,
+and `server_state.default_headers`.
 tests/unit/test_uvicorn_protocols.py fails when one of them changes: read what the new upstream code does with that
 state before adapting the names.
 
@@ -37,6 +40,9 @@ UPSTREAM: dict[type, dict[str, tuple[str, ...]]] = {
         "on_message_complete": (),
         "on_response_complete": (),
         "send_400_response": ("msg",),
+        "shutdown": (),
+        "_unset_keepalive_if_required": (),
+        "timeout_keep_alive_handler": (),
     },
     H11Protocol: {
         "connection_made": ("transport",),
@@ -44,14 +50,35 @@ UPSTREAM: dict[type, dict[str, tuple[str, ...]]] = {
         "data_received": ("data",),
         "on_response_complete": (),
         "send_400_response": ("msg",),
+        "shutdown": (),
+        "_unset_keepalive_if_required": (),
+        "timeout_keep_alive_handler": (),
     },
 }
 # Attributes each protocol instance has once made, and those of its request-response cycle.
 UPSTREAM_ATTRIBUTES: dict[type, tuple[str, ...]] = {
-    HttpToolsProtocol: ("cycle", "pipeline", "server_state", "parser", "flow"),
-    H11Protocol: ("cycle", "conn", "server_state", "flow"),
+    HttpToolsProtocol: (
+        "cycle",
+        "pipeline",
+        "server_state",
+        "parser",
+        "flow",
+        "loop",
+        "timeout_keep_alive",
+        "timeout_keep_alive_task",
+    ),
+    H11Protocol: ("cycle", "conn", "server_state", "flow", "loop", "timeout_keep_alive", "timeout_keep_alive_task"),
 }
-UPSTREAM_CYCLE_ATTRIBUTES = ("response_started", "response_complete", "disconnected", "message_event", "scope")
+UPSTREAM_CYCLE_ATTRIBUTES = (
+    "response_started",
+    "response_complete",
+    "disconnected",
+    "message_event",
+    "scope",
+    "keep_alive",
+)
+# Seconds a shutdown waits for a request on a connection it finds in a pause after a 503 `busy`.
+SHUTDOWN_READ_GRACE = 0.5
 
 
 class _UvicornState:
@@ -60,22 +87,59 @@ class _UvicornState:
     cycle: Any
     server_state: Any
     flow: Any
+    loop: asyncio.AbstractEventLoop
+    timeout_keep_alive: int
+    timeout_keep_alive_task: asyncio.TimerHandle | None
+    timeout_keep_alive_handler: Any
+    _unset_keepalive_if_required: Any
     _limits: RequestLimits
     _deadlines: asyncio.AbstractEventLoop
+
+    # After a 503 `busy`: the timer that ends the pause (`SHED_PAUSE`), and whether a shutdown is reading the
+    # request the client sent meanwhile, to answer it before closing.
+    _shed_pause: asyncio.TimerHandle | None = None
+    _draining = False
 
     def on_response_complete(self) -> None:
         # The cycle whose answer was just written (a pipelined request's cycle replaces it only once started).
         cycle = self.cycle
         shed = cycle is not None and cycle.scope.get(SHED_SCOPE_KEY, False)
         super().on_response_complete()  # type: ignore[misc] # the protocol class after this mixin has it
-        if shed and self._limits.shed_pause and not self.transport.is_closing():
+        if shed and self._limits.shed_pause and not self.transport.is_closing() and not self._draining:
+            # uvicorn's keep-alive counts from the end of the pause: a request sent during it is read, not dropped.
+            self._unset_keepalive_if_required()
             # uvicorn's flow control: its own pause and resume (a slow reader, pipelining) stay consistent with this.
             self.flow.pause_reading()
-            self._deadlines.call_later(self._limits.shed_pause, self._read_again)
+            self._shed_pause = self._deadlines.call_later(self._limits.shed_pause, self._read_again)
 
-    def _read_again(self) -> None:
-        if not self.transport.is_closing():
-            self.flow.resume_reading()
+    def _read_again(self, keep_alive: float | None = None) -> None:
+        if self._shed_pause is not None:
+            self._shed_pause.cancel()
+            self._shed_pause = None
+        if self.transport.is_closing():
+            return
+        self.flow.resume_reading()
+        self._unset_keepalive_if_required()
+        if self.cycle is None or self.cycle.response_complete:  # idle, as uvicorn arms it after an answer
+            seconds = self.timeout_keep_alive if keep_alive is None else keep_alive
+            self.timeout_keep_alive_task = self.loop.call_later(seconds, self.timeout_keep_alive_handler)
+
+    def shutdown(self) -> None:
+        """A graceful shutdown; a connection in its pause is read first, and a request found there answered.
+
+        uvicorn closes an idle connection at once: with a request the client sent during the pause unread in the
+        socket, that is a reset, and a POST the client cannot tell from one that ran.
+        """
+        if self._shed_pause is None:
+            super().shutdown()  # type: ignore[misc]
+            return
+        self._draining = True
+        self._read_again(keep_alive=SHUTDOWN_READ_GRACE)  # nothing there within the grace: closed as uvicorn would
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)  # type: ignore[misc]
+        if self._draining and self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False  # its answer closes the connection, as uvicorn's shutdown asks
 
     def _disconnect_app(self) -> None:
         # As uvicorn's connection_lost does, at once: the app stops waiting for the body and writes nothing more.
