@@ -165,3 +165,62 @@ def test_a_shutdown_outside_a_pause_closes_an_idle_connection_at_once(
         assert connection.transport.closed
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_shutdown_after_the_pause_with_nothing_read_since_still_reads_first(
+    protocol: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy loop can end the pause and run the shutdown before the socket is read: the request is still read."""
+    limits(monkeypatch, PAUSE)
+
+    async def scenario() -> None:
+        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
+        await connection.send(get("/shed"))
+        await asyncio.sleep(PAUSE * 2)
+        assert connection.transport.reading  # the pause is over, and nothing was read since
+        connection.protocol.shutdown()
+        assert not connection.transport.closed
+        await connection.send(get("/"))
+        assert [found.status for found in answers(bytes(connection.transport.written))] == [503, 200]
+        assert connection.transport.closed
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_a_shutdown_closes_a_request_still_incomplete_at_the_end_of_its_grace(
+    protocol: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As uvicorn's own shutdown closes a connection whose request has not arrived whole: no HEADER_TIMEOUT wait."""
+    limits(monkeypatch, 60.0)
+    monkeypatch.setattr(uvicorn_protocols, "SHUTDOWN_READ_GRACE", PAUSE)
+
+    async def scenario() -> None:
+        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
+        await connection.send(get("/shed"))
+        connection.protocol.shutdown()
+        await connection.send(get("/")[:-4])
+        await asyncio.sleep(PAUSE * 2)
+        assert connection.transport.closed
+        assert [found.status for found in answers(bytes(connection.transport.written))] == [503]
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_no_pause_when_a_request_pipelined_behind_the_refusal_runs(
+    protocol: Protocol, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was read already; with both parsers alike, the connection is read on, and a shutdown closes it after."""
+    limits(monkeypatch, 60.0)
+
+    async def scenario() -> None:
+        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
+        await connection.send(get("/shed") + get("/"))
+        assert [found.status for found in answers(bytes(connection.transport.written))] == [503, 200]
+        assert connection.transport.reading
+        connection.protocol.shutdown()
+        assert connection.transport.closed
+
+    asyncio.run(scenario())

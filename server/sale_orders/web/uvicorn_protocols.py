@@ -77,7 +77,7 @@ UPSTREAM_CYCLE_ATTRIBUTES = (
     "scope",
     "keep_alive",
 )
-# Seconds a shutdown waits for a request on a connection it finds in a pause after a 503 `busy`.
+# Seconds a shutdown reads a connection refused 503 `busy` and not read from since, for a request sent meanwhile.
 SHUTDOWN_READ_GRACE = 0.5
 
 
@@ -95,9 +95,10 @@ class _UvicornState:
     _limits: RequestLimits
     _deadlines: asyncio.AbstractEventLoop
 
-    # After a 503 `busy`: the timer that ends the pause (`SHED_PAUSE`), and whether a shutdown is reading the
-    # request the client sent meanwhile, to answer it before closing.
+    # After a 503 `busy`: the timer that ends the pause (`SHED_PAUSE`); whether nothing was read since (a request
+    # the client sent may wait unread in the socket, even once the pause is over); whether a shutdown reads it.
     _shed_pause: asyncio.TimerHandle | None = None
+    _unread_since_shed = False
     _draining = False
 
     def on_response_complete(self) -> None:
@@ -105,38 +106,52 @@ class _UvicornState:
         cycle = self.cycle
         shed = cycle is not None and cycle.scope.get(SHED_SCOPE_KEY, False)
         super().on_response_complete()  # type: ignore[misc] # the protocol class after this mixin has it
-        if shed and self._limits.shed_pause and not self.transport.is_closing() and not self._draining:
+        # Only a connection left idle: a request pipelined behind the refusal was read already, and now runs.
+        idle = self.cycle is cycle and not self.transport.is_closing()
+        if shed and idle and self._limits.shed_pause and not self._draining:
             # uvicorn's keep-alive counts from the end of the pause: a request sent during it is read, not dropped.
             self._unset_keepalive_if_required()
             # uvicorn's flow control: its own pause and resume (a slow reader, pipelining) stay consistent with this.
             self.flow.pause_reading()
+            self._unread_since_shed = True
             self._shed_pause = self._deadlines.call_later(self._limits.shed_pause, self._read_again)
 
-    def _read_again(self, keep_alive: float | None = None) -> None:
+    def _end_pause(self) -> None:
         if self._shed_pause is not None:
             self._shed_pause.cancel()
             self._shed_pause = None
+
+    def _read_again(self) -> None:
+        self._end_pause()
         if self.transport.is_closing():
             return
         self.flow.resume_reading()
         self._unset_keepalive_if_required()
-        if self.cycle is None or self.cycle.response_complete:  # idle, as uvicorn arms it after an answer
-            seconds = self.timeout_keep_alive if keep_alive is None else keep_alive
-            self.timeout_keep_alive_task = self.loop.call_later(seconds, self.timeout_keep_alive_handler)
+        self.timeout_keep_alive_task = self.loop.call_later(self.timeout_keep_alive, self.timeout_keep_alive_handler)
 
     def shutdown(self) -> None:
-        """A graceful shutdown; a connection in its pause is read first, and a request found there answered.
+        """A graceful shutdown; a connection refused and not read from since is read first, its request answered.
 
         uvicorn closes an idle connection at once: with a request the client sent during the pause unread in the
-        socket, that is a reset, and a POST the client cannot tell from one that ran.
+        socket, that is a reset, and a POST the client cannot tell from one that ran. Here the connection is read
+        for `SHUTDOWN_READ_GRACE`: a request whose headers arrive within it runs, and its answer closes the
+        connection; then, or if none came, uvicorn's own shutdown closes it.
         """
-        if self._shed_pause is None:
+        if not self._unread_since_shed or self.transport.is_closing():
             super().shutdown()  # type: ignore[misc]
             return
         self._draining = True
-        self._read_again(keep_alive=SHUTDOWN_READ_GRACE)  # nothing there within the grace: closed as uvicorn would
+        self._end_pause()
+        self._unset_keepalive_if_required()
+        self.flow.resume_reading()
+        self._deadlines.call_later(SHUTDOWN_READ_GRACE, self._drain_ended)
+
+    def _drain_ended(self) -> None:
+        if not self.transport.is_closing():
+            super().shutdown()  # type: ignore[misc]
 
     def data_received(self, data: bytes) -> None:
+        self._unread_since_shed = False
         super().data_received(data)  # type: ignore[misc]
         if self._draining and self.cycle is not None and not self.cycle.response_complete:
             self.cycle.keep_alive = False  # its answer closes the connection, as uvicorn's shutdown asks
