@@ -131,7 +131,8 @@ def test_a_client_retrying_at_once_on_its_connection_waits_its_retry_after(
             retried = read_answer(connection)
             waited = time.monotonic() - refused_at
     assert retried.status == 200, retried
-    assert waited >= SHED_PAUSE - 0.1, waited  # a lower bound only: a busy machine makes it longer, not shorter
+    # A lower bound only, with room for a client slow to read its 503: without the pause it is milliseconds.
+    assert waited >= SHED_PAUSE / 2, waited
 
 
 @pytest.mark.parametrize("family", ["sync", "async"])
