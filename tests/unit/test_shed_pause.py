@@ -39,6 +39,18 @@ def get(path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
 
 
+async def sent(protocol: Protocol, data: bytes, *, keep_alive: int = 5) -> Connection:
+    """A connection to `protocol` serving `SheddingApp`, once `data` was read and answered."""
+    connection = Connection(protocol, SheddingApp(), header_bytes=1024, keep_alive=keep_alive)
+    await connection.send(data)
+    return connection
+
+
+def statuses(connection: Connection) -> list[int]:
+    """The statuses of every answer written on `connection` so far."""
+    return [found.status for found in answers(bytes(connection.transport.written))]
+
+
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_refused_connection_is_not_read_from_until_its_pause_ends(
     protocol: Protocol, monkeypatch: pytest.MonkeyPatch
@@ -46,14 +58,13 @@ def test_a_refused_connection_is_not_read_from_until_its_pause_ends(
     limits(monkeypatch, PAUSE)
 
     async def scenario() -> None:
-        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
-        await connection.send(get("/shed"))
-        assert [found.status for found in answers(bytes(connection.transport.written))] == [503]
+        connection = await sent(protocol, get("/shed"))
+        assert statuses(connection) == [503]
         assert not connection.transport.reading
         await asyncio.sleep(PAUSE * 2)
         assert connection.transport.reading
         await connection.send(get("/"))  # served as before, and reading goes on
-        assert [found.status for found in answers(bytes(connection.transport.written))] == [503, 200]
+        assert statuses(connection) == [503, 200]
         assert connection.transport.reading
 
     asyncio.run(scenario())
@@ -67,9 +78,8 @@ def test_reading_goes_on_after_an_admitted_request_or_without_a_pause(
     limits(monkeypatch, pause)
 
     async def scenario() -> None:
-        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
-        await connection.send(get(path))
-        assert len(answers(bytes(connection.transport.written))) == 1
+        connection = await sent(protocol, get(path))
+        assert len(statuses(connection)) == 1
         assert connection.transport.reading
 
     asyncio.run(scenario())
@@ -82,8 +92,7 @@ def test_a_connection_closed_during_its_pause_is_left_alone(
     limits(monkeypatch, PAUSE)
 
     async def scenario() -> None:
-        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
-        await connection.send(get("/shed"))
+        connection = await sent(protocol, get("/shed"))
         connection.transport.close()
         await asyncio.sleep(PAUSE * 2)  # the pause ends on a closed connection: nothing resumed, nothing raised
         assert not connection.transport.reading
@@ -97,9 +106,8 @@ def test_keep_alive_counts_from_the_end_of_the_pause(protocol: Protocol, monkeyp
     limits(monkeypatch, PAUSE)
 
     async def scenario() -> None:
-        connection = Connection(protocol, SheddingApp(), header_bytes=1024, keep_alive=1)
         before = asyncio.get_running_loop().time()
-        await connection.send(get("/shed"))
+        connection = await sent(protocol, get("/shed"), keep_alive=1)
         assert not connection.transport.reading
         assert connection.protocol.timeout_keep_alive_task is None
         await asyncio.sleep(PAUSE * 2)
@@ -108,7 +116,7 @@ def test_keep_alive_counts_from_the_end_of_the_pause(protocol: Protocol, monkeyp
         assert armed is not None
         assert armed.when() >= before + PAUSE + 1  # the full second, from the end of the pause
         await connection.send(get("/"))  # read at once, and kept alive as uvicorn keeps it
-        assert [found.status for found in answers(bytes(connection.transport.written))] == [503, 200]
+        assert statuses(connection) == [503, 200]
         assert not connection.transport.closed
 
     asyncio.run(scenario())
@@ -121,13 +129,12 @@ def test_a_shutdown_during_the_pause_answers_the_request_sent_meanwhile_then_clo
     limits(monkeypatch, 60.0)  # the pause would outlast the test: only the shutdown ends it
 
     async def scenario() -> None:
-        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
-        await connection.send(get("/shed"))
+        connection = await sent(protocol, get("/shed"))
         connection.protocol.shutdown()
         assert connection.transport.reading
         assert not connection.transport.closed
         await connection.send(get("/"))
-        assert [found.status for found in answers(bytes(connection.transport.written))] == [503, 200]
+        assert statuses(connection) == [503, 200]
         assert connection.transport.closed
 
     asyncio.run(scenario())
@@ -141,8 +148,7 @@ def test_a_shutdown_during_the_pause_closes_a_silent_connection_after_its_grace(
     monkeypatch.setattr(uvicorn_protocols, "SHUTDOWN_READ_GRACE", PAUSE)
 
     async def scenario() -> None:
-        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
-        await connection.send(get("/shed"))
+        connection = await sent(protocol, get("/shed"))
         connection.protocol.shutdown()
         assert not connection.transport.closed
         await asyncio.sleep(PAUSE * 2)
@@ -158,8 +164,7 @@ def test_a_shutdown_outside_a_pause_closes_an_idle_connection_at_once(
     limits(monkeypatch, 60.0)
 
     async def scenario() -> None:
-        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
-        await connection.send(get("/"))
+        connection = await sent(protocol, get("/"))
         connection.protocol.shutdown()
         assert connection.transport.closed
 
@@ -174,14 +179,13 @@ def test_a_shutdown_after_the_pause_with_nothing_read_since_still_reads_first(
     limits(monkeypatch, PAUSE)
 
     async def scenario() -> None:
-        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
-        await connection.send(get("/shed"))
+        connection = await sent(protocol, get("/shed"))
         await asyncio.sleep(PAUSE * 2)
         assert connection.transport.reading  # the pause is over, and nothing was read since
         connection.protocol.shutdown()
         assert not connection.transport.closed
         await connection.send(get("/"))
-        assert [found.status for found in answers(bytes(connection.transport.written))] == [503, 200]
+        assert statuses(connection) == [503, 200]
         assert connection.transport.closed
 
     asyncio.run(scenario())
@@ -196,13 +200,12 @@ def test_a_shutdown_closes_a_request_still_incomplete_at_the_end_of_its_grace(
     monkeypatch.setattr(uvicorn_protocols, "SHUTDOWN_READ_GRACE", PAUSE)
 
     async def scenario() -> None:
-        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
-        await connection.send(get("/shed"))
+        connection = await sent(protocol, get("/shed"))
         connection.protocol.shutdown()
         await connection.send(get("/")[:-4])
         await asyncio.sleep(PAUSE * 2)
         assert connection.transport.closed
-        assert [found.status for found in answers(bytes(connection.transport.written))] == [503]
+        assert statuses(connection) == [503]
 
     asyncio.run(scenario())
 
@@ -215,9 +218,8 @@ def test_no_pause_when_a_request_pipelined_behind_the_refusal_runs(
     limits(monkeypatch, 60.0)
 
     async def scenario() -> None:
-        connection = Connection(protocol, SheddingApp(), header_bytes=1024)
-        await connection.send(get("/shed") + get("/"))
-        assert [found.status for found in answers(bytes(connection.transport.written))] == [503, 200]
+        connection = await sent(protocol, get("/shed") + get("/"))
+        assert statuses(connection) == [503, 200]
         assert connection.transport.reading
         connection.protocol.shutdown()
         assert connection.transport.closed
